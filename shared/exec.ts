@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { ShoalError, type ErrorCode } from './errors';
+
+export interface RunOptions {
+  input?: string | Buffer;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Error code to raise when the command exits non-zero (default INTERNAL). */
+  errorCode?: ErrorCode;
+  /** Exit codes that count as success. */
+  okCodes?: number[];
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export class CommandError extends ShoalError {
+  constructor(
+    code: ErrorCode,
+    readonly command: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(code, `${command}: ${stderr.trim().split('\n').slice(-3).join('; ') || `exit status ${exitCode}`}`);
+  }
+}
+
+/** Run a command to completion and collect its output; a failing exit is a typed error. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      signal: opts.signal,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new ShoalError(opts.signal?.aborted ? 'CANCELLED' : 'INTERNAL', `${cmd}: ${e.message}`, { cause: e })));
+    child.on('close', (code, sig) => {
+      const res = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? 128 };
+      const ok = opts.okCodes ?? [0];
+      if (sig === null && ok.includes(res.code)) resolve(res);
+      else reject(new CommandError(opts.errorCode ?? 'INTERNAL', [cmd, ...args.slice(0, 3)].join(' '), res.code, res.stderr || (sig ? `killed by ${sig}` : '')));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}

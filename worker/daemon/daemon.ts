@@ -1,0 +1,32 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ApiServer } from '../../shared/api';
+import { logger } from '../../shared/log';
+import { Engine } from '../engine/engine';
+import { engineRouter } from '../api';
+import type { DaemonConfig } from './config';
+
+/** shoald: the engine behind the Docker Engine API. */
+export class Daemon {
+  private server?: ApiServer;
+  private engine?: Engine;
+  private readonly log = logger('daemon');
+
+  constructor(readonly config: DaemonConfig) {}
+
+  async start(): Promise<void> {
+    const pidFile = join(this.config.execRoot, 'shoald.pid');
+    this.engine = await Engine.open(this.config);
+    await fs.writeFile(pidFile, String(process.pid));
+    this.server = new ApiServer(engineRouter(this.engine), logger('api'));
+    await this.server.listen(this.config.listeners);
+    this.log.info({ dataRoot: this.config.dataRoot, execRoot: this.config.execRoot, runtime: this.config.runtime }, 'shoald ready');
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    await this.engine?.close();
+    await fs.rm(join(this.config.execRoot, 'shoald.pid'), { force: true });
+    this.log.info('shoald stopped');
+  }
+}
