@@ -1,0 +1,1 @@
+export { EngineClient, ApiError, readAll, type RequestOptions, type ApiResponse } from './client';
