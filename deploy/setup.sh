@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything a fresh Debian (bookworm) machine lacks to build, run and test shoal,
+# then build it. Run as root. Safe to run again: each step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(crun runc conmon etcd-server etcd-client nats-server nftables iproute2 conntrack
+          busybox-static docker-registry attr file ca-certificates)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian starts none of these by itself here, but on a systemd machine the packaged services
+# would compete with shoal's own supervised copies: keep them off.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  for s in etcd nats-server docker-registry; do systemctl disable --now "$s" >/dev/null 2>&1 || true; done
+fi
+
+command -v node >/dev/null || { echo "setup: Node.js 20 or newer is required" >&2; exit 1; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || { echo "setup: Node.js $major found, 20 or newer is required" >&2; exit 1; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+echo "setup: done (shoald: node dist/bin/shoald.js, shoal: node dist/bin/shoal.js)"
