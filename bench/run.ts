@@ -1,0 +1,18 @@
+// Runs the benchmarks and prints their figures beside baselines measured in the same run.
+import { engineBench } from './engine';
+
+const suites: Record<string, () => Promise<void>> = { engine: engineBench };
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  for (const [name, fn] of Object.entries(suites)) {
+    if (wanted.length && !wanted.includes(name)) continue;
+    console.log(`# ${name}`);
+    await fn();
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
