@@ -156,6 +156,28 @@ export class RegistryClient {
   }
 
   /**
+   * GET a blob (redirects followed) as a stream of chunks. The stream throws a
+   * DigestMismatchError (or a size error) at its end when the content is not `digest`, so
+   * whoever stores it must discard what it wrote on an error. `onProgress` gets bytes so far;
+   * `onVerify` is called once all bytes arrived, just before the check.
+   */
+  async openBlob(digest: string, size: number, hooks: { onProgress?: ProgressFn; onVerify?: () => void } = {}): Promise<AsyncIterable<Buffer>> {
+    const res = await this.request({ method: 'GET', path: `blobs/${digest}`, ok: [200] });
+    const verifier = new DigestVerifier(digest, size >= 0 ? size : undefined);
+    const chunks = this.bodyChunks(res, `blob ${digest}`);
+    return (async function* () {
+      for await (const chunk of chunks) {
+        verifier.update(chunk);
+        if (size >= 0 && verifier.bytes > size) throw new ShoalError('FAILED_PRECONDITION', `blob ${digest} size mismatch: more than the expected ${size} bytes`);
+        hooks.onProgress?.(verifier.bytes);
+        yield chunk;
+      }
+      hooks.onVerify?.();
+      verifier.verify(`blob ${digest}`);
+    })();
+  }
+
+  /**
    * GET a blob (redirects followed) into `dest`, hashing as it streams. On a digest or size
    * mismatch, or any failure, the file is removed and an error thrown.
    */

@@ -7,3 +7,4 @@ export { RegistryError } from './errors';
 export { selectPlatform, parsePlatform, formatPlatform, DEFAULT_PLATFORM } from './platform';
 export { type ProgressMessage, type ProgressDetail, humanSize, progressBar, shortDigest, errorMessageOf } from './progress';
 export * as mediaTypes from './mediatypes';
+export { Distribution, type DistributionOptions, type TransferOptions, type DistributionInspect, pushManifest, parseImageManifest } from './distribution';
