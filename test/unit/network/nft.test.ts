@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { renderReplace, renderTable, tableName, type NftState } from '../../../worker/network/nft';
+
+const state: NftState = {
+  table: 'shoal_t',
+  networks: [
+    { bridge: 'shoal0', subnet: '172.17.0.0/16', internal: false, masquerade: true },
+    { bridge: 'br-aaaa', subnet: '10.1.0.0/24', internal: true, masquerade: true },
+    { bridge: 'br-bbbb', subnet: '10.2.0.0/24', internal: false, masquerade: false },
+  ],
+  ports: [
+    { proto: 'tcp', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
+    { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerIp: '172.17.0.3', containerPort: 53 },
+  ],
+};
+
+const lines = (s: string) => s.split('\n').map((l) => l.trim());
+
+describe('network/nft rendering', () => {
+  it('names one table per daemon from its bridge, safe for nft', () => {
+    assert.equal(tableName('shoal0'), 'shoal_shoal0');
+    assert.match(tableName('sh-t.1'), /^shoal_sh_t_1_[0-9a-f]{6}$/);
+    assert.notEqual(tableName('a-b'), tableName('a.b'));
+  });
+
+  it('replaces the table atomically in one batch', () => {
+    const text = renderReplace(state);
+    assert.ok(text.startsWith('table ip shoal_t\ndelete table ip shoal_t\ntable ip shoal_t {'));
+  });
+
+  it('DNATs published ports from prerouting and from the output hook at -100', () => {
+    const l = lines(renderTable(state));
+    assert.ok(l.includes('type nat hook prerouting priority dstnat; policy accept;'));
+    assert.ok(l.includes('type nat hook output priority -100; policy accept;'));
+    assert.equal(l.filter((x) => x === 'fib daddr type local jump published').length, 2);
+    assert.ok(l.includes('meta l4proto tcp th dport 8080 dnat to 172.17.0.2:80'));
+    const specific = l.indexOf('ip daddr 127.0.0.1 meta l4proto udp th dport 5353 dnat to 172.17.0.3:53');
+    assert.ok(specific >= 0 && specific < l.indexOf('meta l4proto tcp th dport 8080 dnat to 172.17.0.2:80'), 'address-specific rules come first');
+  });
+
+  it('masquerades egress except for internal or non-masquerading networks, plus hairpin and loopback', () => {
+    const l = lines(renderTable(state));
+    assert.ok(l.includes('ip saddr 172.17.0.0/16 oifname != "shoal0" masquerade'));
+    assert.ok(!l.some((x) => x.startsWith('ip saddr 10.1.0.0/24 oifname !=')));
+    assert.ok(!l.some((x) => x.startsWith('ip saddr 10.2.0.0/24 oifname !=')));
+    assert.ok(l.includes('oifname "shoal0" ip saddr 172.17.0.0/16 ct status dnat masquerade'));
+    assert.ok(l.includes('oifname "shoal0" ip saddr 127.0.0.0/8 masquerade'));
+  });
+
+  it('isolates internal networks and keeps bridges apart', () => {
+    const l = lines(renderTable(state));
+    assert.ok(l.includes('iifname "br-aaaa" oifname != "br-aaaa" drop'));
+    assert.ok(l.includes('oifname "br-aaaa" iifname != "br-aaaa" drop'));
+    assert.ok(l.includes('iifname "shoal0" oifname != "shoal0" oifname @bridges drop'));
+    assert.ok(l.includes('elements = { "shoal0", "br-aaaa", "br-bbbb" }'));
+    assert.ok(l.indexOf('ct status dnat accept') < l.indexOf('iifname "shoal0" oifname != "shoal0" oifname @bridges drop'));
+  });
+
+  it('renders the same text for the same state (stable order)', () => {
+    const shuffled = { ...state, ports: [...state.ports].reverse() };
+    assert.equal(renderTable(shuffled), renderTable(state));
+  });
+
+  it('renders an empty set without elements', () => {
+    const t = renderTable({ table: 'x', networks: [], ports: [] });
+    assert.ok(!t.includes('elements'));
+    assert.ok(!t.includes('ct status dnat accept'));
+  });
+});

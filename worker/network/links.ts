@@ -1,0 +1,150 @@
+// Links and network namespaces through iproute2, batched so a container costs two exec calls.
+import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { run } from '../../shared/exec';
+import { internal } from '../../shared/errors';
+
+/** One container interface: a veth pair, the host end on a bridge. */
+export interface VethSpec {
+  /** Name inside the container (eth0, eth1, ...). */
+  ifname: string;
+  /** Name of the host end: deterministic, so a crashed setup can be found and replaced. */
+  hostVeth: string;
+  mac: string;
+  ip: string;
+  prefix: number;
+  /** Set for the interface that carries the default route. */
+  gateway?: string;
+  bridge: string;
+}
+
+export interface BridgeSpec {
+  name: string;
+  mac: string;
+  gateway: string;
+  prefix: number;
+}
+
+const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Host-side veth name (at most 15 characters), unique per daemon, container and network. */
+export function hostVethName(daemonKey: string, containerId: string, networkId: string): string {
+  return `shv${hex(`${daemonKey}|${containerId}|${networkId}`).slice(0, 12)}`;
+}
+
+/** A fixed, locally administered MAC for a bridge, so removing a port never changes it (see KERNEL-NOTES). */
+export function bridgeMac(name: string, daemonKey: string): string {
+  const h = hex(`${daemonKey}|${name}`);
+  return ['02', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10)].join(':');
+}
+
+/** Docker's scheme: 02:42 followed by the four bytes of the IPv4 address. */
+export function macForIp(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
+function containerSide(links: VethSpec[], hostPid: number, withLo: boolean): string {
+  const L: string[] = withLo ? ['link set lo up'] : [];
+  for (const l of links) {
+    // Created from inside the container's netns with the peer put straight into the host's (by our PID).
+    L.push(`link add ${l.ifname} address ${l.mac} type veth peer name ${l.hostVeth} netns ${hostPid}`);
+    L.push(`addr add ${l.ip}/${l.prefix} dev ${l.ifname}`);
+    L.push(`link set ${l.ifname} up`);
+    if (l.gateway) L.push(`route add default via ${l.gateway} dev ${l.ifname}`);
+  }
+  return L.join('\n') + '\n';
+}
+
+function hostSide(links: VethSpec[]): string {
+  return links.map((l) => `link set dev ${l.hostVeth} master ${l.bridge} up`).join('\n') + '\n';
+}
+
+/**
+ * Create a network namespace bound to `nsPath` and plumb `links` into it: `unshare --net=FILE`
+ * runs one `ip -batch` inside the new namespace, then one batch on the host enslaves the host ends.
+ */
+export async function createNetns(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
+  await fs.mkdir(dirname(nsPath), { recursive: true, mode: 0o711 });
+  await fs.writeFile(nsPath, '', { mode: 0o444 });
+  await run('unshare', [`--net=${nsPath}`, 'ip', '-batch', '-'], { input: containerSide(links, process.pid, true), signal });
+  if (links.length) await run('ip', ['-batch', '-'], { input: hostSide(links), signal });
+}
+
+/** Hot-add interfaces to an existing namespace (network connect). */
+export async function addLinks(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
+  if (!links.length) return;
+  await run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], { input: containerSide(links, process.pid, false), signal });
+  await run('ip', ['-batch', '-'], { input: hostSide(links), signal });
+}
+
+/** Delete host veth ends (their peers go with them); missing ones are fine. */
+export async function deleteLinks(hostVeths: string[]): Promise<void> {
+  if (!hostVeths.length) return;
+  await run('ip', ['-force', '-batch', '-'], { input: hostVeths.map((v) => `link del ${v}`).join('\n') + '\n', okCodes: [0, 1] });
+}
+
+/** Unmount and remove a namespace file; the namespace dies with its last user. Idempotent. */
+export async function removeNetns(nsPath: string): Promise<void> {
+  try {
+    await fs.access(nsPath);
+  } catch {
+    return;
+  }
+  await run('umount', [nsPath], { okCodes: [0, 32] });
+  await fs.rm(nsPath, { force: true });
+}
+
+interface IpAddrJson {
+  ifname: string;
+  address?: string;
+  flags?: string[];
+  linkinfo?: { info_kind?: string };
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
+}
+
+export async function listLinks(): Promise<IpAddrJson[]> {
+  const { stdout } = await run('ip', ['-j', '-d', 'addr', 'show']);
+  return JSON.parse(stdout) as IpAddrJson[];
+}
+
+/** Make each bridge exist with its fixed MAC, its gateway address, and up; one batch for all. */
+export async function ensureBridges(bridges: BridgeSpec[]): Promise<void> {
+  if (!bridges.length) return;
+  const links = new Map((await listLinks()).map((l) => [l.ifname, l]));
+  const L: string[] = [];
+  for (const b of bridges) {
+    const cur = links.get(b.name);
+    if (cur && cur.linkinfo?.info_kind !== 'bridge') throw internal(`cannot use ${b.name} as a bridge: a ${cur.linkinfo?.info_kind ?? 'non-bridge'} device of that name exists`);
+    if (!cur) L.push(`link add ${b.name} address ${b.mac} type bridge`);
+    if (!cur?.addr_info?.some((a) => a.family === 'inet' && a.local === b.gateway && a.prefixlen === b.prefix)) L.push(`addr replace ${b.gateway}/${b.prefix} dev ${b.name}`);
+    if (!cur?.flags?.includes('UP')) L.push(`link set ${b.name} up`);
+  }
+  if (L.length) await run('ip', ['-batch', '-'], { input: L.join('\n') + '\n' });
+  for (const b of bridges) await setSysctl(`net/ipv4/conf/${b.name}/route_localnet`, '1');
+}
+
+export async function deleteBridge(name: string): Promise<void> {
+  await run('ip', ['link', 'del', name], { okCodes: [0, 1] });
+}
+
+export async function setSysctl(key: string, value: string): Promise<void> {
+  const path = `/proc/sys/${key}`;
+  const cur = await fs.readFile(path, 'utf8').catch(() => undefined);
+  if (cur?.trim() !== value) await fs.writeFile(path, value);
+}
+
+/** The host's IPv4 route destinations ("10.0.0.0/24"), without the default route. */
+export async function hostRoutes(): Promise<string[]> {
+  const text = await fs.readFile('/proc/net/route', 'utf8');
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const le = (h: string) => Buffer.from(h, 'hex').reverse().join('.');
+    const mask = Buffer.from(f[7], 'hex').reduce((n, b) => n + (b.toString(2).match(/1/g)?.length ?? 0), 0);
+    if (mask === 0) continue;
+    out.push(`${le(f[1])}/${mask}`);
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+// shoal's nftables ruleset: rendered whole from state (pure), applied as one atomic `nft -f` batch.
+import { createHash } from 'node:crypto';
+import { run } from '../../shared/exec';
+import type { Proto } from './ports';
+
+export interface NftNetwork {
+  bridge: string;
+  subnet: string;
+  /** No traffic in or out of the bridge except to its own members (Docker's --internal). */
+  internal: boolean;
+  /** Masquerade traffic leaving for other interfaces (com.docker.network.bridge.enable_ip_masquerade). */
+  masquerade: boolean;
+}
+
+export interface NftPort {
+  proto: Proto;
+  /** undefined: every local address. */
+  hostIp?: string;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
+}
+
+export interface NftState {
+  table: string;
+  networks: NftNetwork[];
+  ports: NftPort[];
+}
+
+/**
+ * One table per daemon: the name comes from the daemon's bridge device, which is unique in a
+ * network namespace, so several daemons in one netns never touch each other's rules.
+ */
+export function tableName(bridge: string): string {
+  const clean = bridge.replace(/[^A-Za-z0-9_]/g, '_');
+  return clean === bridge ? `shoal_${clean}` : `shoal_${clean}_${createHash('sha256').update(bridge).digest('hex').slice(0, 6)}`;
+}
+
+const q = (s: string) => JSON.stringify(s); // interface names quoted for nft
+
+/**
+ * The whole table. Chains:
+ * - prerouting/output (nat): traffic to a local address jumps to `published`, which DNATs host ports
+ *   to containers. The output hook covers the host itself, 127.0.0.1 included.
+ * - postrouting (nat): masquerade egress from each non-internal subnet; masquerade DNATed traffic a
+ *   container sends to a published port of its own bridge (hairpin) and loopback-sourced traffic
+ *   DNATed onto a bridge (route_localnet is on for our bridges).
+ * - forward (filter): keep internal networks in, and keep bridges apart from each other.
+ */
+export function renderTable(s: NftState): string {
+  const L: string[] = [];
+  const bridges = s.networks.map((n) => q(n.bridge));
+  L.push(`table ip ${s.table} {`);
+  L.push('\tset bridges {', '\t\ttype ifname', ...(bridges.length ? [`\t\telements = { ${bridges.join(', ')} }`] : []), '\t}');
+  L.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', '\t\tfib daddr type local jump published', '\t}');
+  // nft 1.0.6 rejects `priority dstnat` on the output hook: -100 is the same number.
+  L.push('\tchain output {', '\t\ttype nat hook output priority -100; policy accept;', '\t\tfib daddr type local jump published', '\t}');
+  L.push('\tchain published {');
+  const ports = [...s.ports].sort((a, b) => a.hostPort - b.hostPort || a.proto.localeCompare(b.proto) || (a.hostIp ?? '').localeCompare(b.hostIp ?? ''));
+  // Address-specific bindings first: they win over a wildcard on the same port.
+  for (const p of [...ports.filter((x) => x.hostIp), ...ports.filter((x) => !x.hostIp)]) {
+    const daddr = p.hostIp ? `ip daddr ${p.hostIp} ` : '';
+    L.push(`\t\t${daddr}meta l4proto ${p.proto} th dport ${p.hostPort} dnat to ${p.containerIp}:${p.containerPort}`);
+  }
+  L.push('\t}');
+  L.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;');
+  for (const n of s.networks) {
+    L.push(`\t\toifname ${q(n.bridge)} ip saddr ${n.subnet} ct status dnat masquerade`);
+    L.push(`\t\toifname ${q(n.bridge)} ip saddr 127.0.0.0/8 masquerade`);
+    if (!n.internal && n.masquerade) L.push(`\t\tip saddr ${n.subnet} oifname != ${q(n.bridge)} masquerade`);
+  }
+  L.push('\t}');
+  L.push('\tchain forward {', '\t\ttype filter hook forward priority filter; policy accept;');
+  for (const n of s.networks) {
+    if (n.internal) {
+      L.push(`\t\tiifname ${q(n.bridge)} oifname != ${q(n.bridge)} drop`);
+      L.push(`\t\toifname ${q(n.bridge)} iifname != ${q(n.bridge)} drop`);
+    }
+  }
+  // A published port reached from another bridge (container -> host port -> container): allowed, as
+  // Docker's userland proxy allows it; any other bridge-to-bridge traffic is dropped.
+  if (s.networks.some((n) => !n.internal)) L.push('\t\tct status dnat accept');
+  for (const n of s.networks) {
+    if (!n.internal) L.push(`\t\tiifname ${q(n.bridge)} oifname != ${q(n.bridge)} oifname @bridges drop`);
+  }
+  L.push('\t}');
+  L.push('}');
+  return L.join('\n') + '\n';
+}
+
+/** A batch that replaces the table atomically: create if missing, delete, create anew. */
+export function renderReplace(s: NftState): string {
+  return `table ip ${s.table}\ndelete table ip ${s.table}\n${renderTable(s)}`;
+}
+
+export async function applyRuleset(s: NftState, signal?: AbortSignal): Promise<void> {
+  await run('nft', ['-f', '-'], { input: renderReplace(s), signal });
+}
+
+export async function deleteTable(table: string): Promise<void> {
+  await run('nft', ['-f', '-'], { input: `table ip ${table}\ndelete table ip ${table}\n` });
+}
