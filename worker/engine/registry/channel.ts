@@ -38,23 +38,3 @@ export class Channel<T> {
     }
   }
 }
-
-/** Run `fn` over `items` with at most `limit` in flight; resolves when all settle, rejects with the first failure. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let firstError: { e: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !firstError) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i], i);
-      } catch (e) {
-        firstError ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (firstError) throw firstError.e;
-  return results;
-}
