@@ -81,6 +81,22 @@ describe('registry client against docker-registry', function () {
       assert.equal(seen, p.layer.length);
     });
 
+    it('uploads in PATCH chunks when asked, with progress, and the registry assembles them', async () => {
+      const c = new RegistryClient({ endpoint: resolveEndpoint(reg.domain), repository: 'test/chunked', actions: ['pull', 'push'], chunkSize: 1000 });
+      const data = Buffer.from(Array.from({ length: 4321 }, (_, i) => i % 251));
+      const d = sha256Digest(data);
+      const seen: number[] = [];
+      // Hand it over in odd pieces so chunk boundaries fall inside them.
+      await c.uploadBlob(d, data.length, async function* () {
+        for (let i = 0; i < data.length; i += 777) yield data.subarray(i, i + 777);
+      }, (n) => seen.push(n));
+      assert.deepEqual(seen, [1000, 2000, 3000, 4000, 4321]);
+      assert.ok((await c.getBlobBuffer(d, data.length)).equals(data));
+      const wrong = sha256Digest('other');
+      await assert.rejects(c.uploadBlob(wrong, data.length, () => once(data)), /digest/i);
+      assert.equal(await c.blobExists(wrong), false);
+    });
+
     it('stores an OCI index and hands it back with its media type', async () => {
       const c = client(reg, 'test/tiny', ['pull', 'push']);
       const p = await pushTiny(c, 'v2');

@@ -10,7 +10,9 @@ import { run } from '../../../shared/exec';
 import { silenceLogging } from '../../../shared/log';
 import { ImageStore } from '../../../worker/engine/images';
 import { Distribution, RegistryClient, encodeRegistryAuth, resolveEndpoint, type ProgressMessage } from '../../../worker/engine/registry';
-import { OCI_INDEX } from '../../../worker/engine/registry/mediatypes';
+import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_INDEX } from '../../../worker/engine/registry/mediatypes';
+import { sha256Digest } from '../../../worker/engine/registry';
+import { gzipSync } from 'node:zlib';
 import { busyboxRootfs } from '../../helpers/daemon';
 import { canMakeTokenCert, registryAvailable, startRegistry, type TestRegistry } from '../../helpers/registry';
 
@@ -230,6 +232,84 @@ describe('pull and push against docker-registry', function () {
       assert.equal(e.code, 'UNAVAILABLE');
       assert.match(e.message, /registry-1\.docker\.io/);
       return true;
+    });
+  });
+
+  describe('a three-layer Docker schema2 image with gzip layers', () => {
+    let repo: string;
+    let layers: Array<{ tar: Buffer; gz: Buffer; digest: string; diffId: string }>;
+    let manifestDigest: string;
+    let configDigest: string;
+
+    before(async () => {
+      repo = `${reg.domain}/test/three`;
+      layers = [];
+      for (const n of ['one', 'two', 'three']) {
+        const root = await fs.mkdtemp(join(tmp, 'layer-'));
+        await fs.writeFile(join(root, `${n}.txt`), `${n}\n${randomBytes(2048).toString('hex')}`);
+        const file = join(tmp, `${n}.tar`);
+        await run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', file, `${n}.txt`]);
+        const tar = await fs.readFile(file);
+        await fs.rm(root, { recursive: true });
+        await fs.rm(file);
+        const gz = gzipSync(tar);
+        layers.push({ tar, gz, digest: sha256Digest(gz), diffId: sha256Digest(tar) });
+      }
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'test' })) }),
+      );
+      configDigest = sha256Digest(config);
+      const c = new RegistryClient({ endpoint: resolveEndpoint(reg.domain), repository: 'test/three', actions: ['pull', 'push'] });
+      for (const l of layers) await c.uploadBlob(l.digest, l.gz.length, async function* () {
+        yield l.gz;
+      });
+      await c.uploadBlob(configDigest, config.length, async function* () {
+        yield config;
+      });
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: DOCKER_MANIFEST,
+          config: { mediaType: DOCKER_CONFIG, digest: configDigest, size: config.length },
+          layers: layers.map((l) => ({ mediaType: DOCKER_LAYER_GZIP, digest: l.digest, size: l.gz.length })),
+        }),
+      );
+      manifestDigest = await c.putManifest('1', DOCKER_MANIFEST, manifest);
+    });
+
+    it('pulls all layers (unpacked in order) and pushes back the same manifest digest', async () => {
+      const ms = await collect(dist.pull(`${repo}:1`));
+      assert.equal(errorOf(ms), undefined, JSON.stringify(ms));
+      const complete = ms.filter((m) => m.status === 'Pull complete').map((m) => m.id);
+      assert.deepEqual(complete, layers.map((l) => l.digest.slice(7, 19)), 'extracted bottom to top');
+      const img = store.resolve(`${repo}:1`);
+      assert.equal(img.id, configDigest);
+      assert.deepEqual(img.record.layers.map((l) => [l.digest, l.diffId]), layers.map((l) => [l.digest, l.diffId]));
+      const dirs = store.layerDirs(img);
+      assert.equal((await fs.readFile(join(dirs[2], 'three.txt'), 'utf8')).split('\n')[0], 'three');
+      // Pushed elsewhere, the gzip blobs go as stored and the Docker manifest byte for byte.
+      const copy = `${reg.domain}/test/three-copy`;
+      await store.tag(img.id, copy, '1');
+      const pushed = await collect(new Distribution({ store, chunkSize: 4096 }).push(copy, '1'));
+      assert.equal(errorOf(pushed), undefined, JSON.stringify(pushed));
+      assert.equal(pushed.at(-1)?.aux?.Digest, manifestDigest);
+    });
+
+    it('reports the corrupted top layer by digest and keeps none of the three', async () => {
+      await store.remove(configDigest, { force: true });
+      const bad = layers[2];
+      const file = reg.blobPath(bad.digest);
+      const bytes = await fs.readFile(file);
+      bytes[20] ^= 0xff;
+      await fs.writeFile(file, bytes);
+      const ms = await collect(new Distribution({ store, concurrency: 3 }).pull(`${repo}:1`));
+      assert.match(errorOf(ms) ?? '', new RegExp(`filesystem layer verification failed for digest ${bad.digest}`));
+      assert.throws(() => store.resolve(`${repo}:1`), { code: 'NOT_FOUND' });
+      for (const l of layers) {
+        assert.equal(await store.hasBlob(l.digest), false, l.digest);
+        await assert.rejects(fs.stat(store.layerDir(l.diffId)), { code: 'ENOENT' });
+      }
+      assert.equal(await store.hasBlob(configDigest), false);
     });
   });
 

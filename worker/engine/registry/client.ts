@@ -29,6 +29,8 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** Longest pause while a body streams before giving up (default 60 s). */
   idleTimeoutMs?: number;
+  /** Upload blobs larger than this in PATCH chunks of this size (default: one monolithic PUT). */
+  chunkSize?: number;
 }
 
 export interface FetchedManifest {
@@ -210,6 +212,7 @@ export class RegistryClient {
     await start.body?.cancel();
     const location = start.headers.get('location');
     if (!location) throw new ShoalError('INTERNAL', `registry ${this.endpoint.domain} started an upload without a Location`);
+    if (this.opts.chunkSize && size > this.opts.chunkSize) return this.uploadChunked(new URL(location, this.endpoint.baseUrl), digest, open, onProgress);
     const target = new URL(location, this.endpoint.baseUrl);
     target.searchParams.set('digest', digest);
     const counted = async function* (): AsyncIterable<Uint8Array> {
@@ -228,6 +231,53 @@ export class RegistryClient {
       ok: [201, 204],
     });
     await res.body?.cancel();
+    this.checkStored(res, digest);
+  }
+
+  /** PATCH the content in chunks (each resendable from memory), then PUT ?digest= to close. */
+  private async uploadChunked(location: URL, digest: string, open: () => AsyncIterable<Uint8Array>, onProgress?: ProgressFn): Promise<void> {
+    const size = this.opts.chunkSize!;
+    let target = location;
+    let offset = 0;
+    let pending: Buffer[] = [];
+    let pendingLen = 0;
+    const flush = async () => {
+      if (!pendingLen) return;
+      const chunk = Buffer.concat(pending, pendingLen);
+      pending = [];
+      pendingLen = 0;
+      const res = await this.request({
+        method: 'PATCH',
+        url: target.toString(),
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(chunk.length), 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
+        body: () => chunk,
+        ok: [202],
+      });
+      await res.body?.cancel();
+      offset += chunk.length;
+      onProgress?.(offset);
+      const next = res.headers.get('location');
+      if (next) target = new URL(next, this.endpoint.baseUrl);
+    };
+    for await (const c of open()) {
+      let buf = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      while (buf.length) {
+        const take = buf.subarray(0, size - pendingLen);
+        pending.push(take);
+        pendingLen += take.length;
+        buf = buf.subarray(take.length);
+        if (pendingLen === size) await flush();
+      }
+    }
+    await flush();
+    const done = new URL(target);
+    done.searchParams.set('digest', digest);
+    const res = await this.request({ method: 'PUT', url: done.toString(), headers: { 'Content-Length': '0' }, body: () => Buffer.alloc(0), ok: [201, 204] });
+    await res.body?.cancel();
+    this.checkStored(res, digest);
+  }
+
+  private checkStored(res: Response, digest: string): void {
     const stored = res.headers.get('docker-content-digest');
     if (stored && stored !== digest) throw new ShoalError('FAILED_PRECONDITION', `registry stored blob as ${stored}, expected ${digest}`);
   }

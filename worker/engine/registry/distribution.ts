@@ -42,6 +42,8 @@ export interface DistributionOptions {
   idleTimeoutMs?: number;
   /** Layers transferred at once (default 3). */
   concurrency?: number;
+  /** Upload layers larger than this in PATCH chunks (default: one PUT per blob). */
+  chunkSize?: number;
 }
 
 export interface TransferOptions {
@@ -103,6 +105,7 @@ export class Distribution {
       signal: o.signal,
       timeoutMs: this.opts.timeoutMs,
       idleTimeoutMs: this.opts.idleTimeoutMs,
+      chunkSize: this.opts.chunkSize,
     });
   }
 
@@ -219,12 +222,18 @@ export class Distribution {
     for (const [i, l] of layers.entries()) yield layerStatus(present[i] ? 'Already exists' : 'Pulling fs layer', shortDigest(l.digest));
 
     const sem = new Semaphore(this.opts.concurrency ?? 3);
+    let firstError: { e: unknown } | undefined;
     const work = (async () => {
       const configRaw = await c.getBlobBuffer(m.config.digest, m.config.size);
       added.push((await this.store.addBlobBytes(configRaw)).digest);
       const downloads = layers.map((l, i) => (present[i] ? Promise.resolve() : sem.run(() => this.downloadLayer(c, l, ch, added, inner))));
-      // A failed download stops the others; its error is the one reported.
-      downloads.forEach((p) => p.catch(() => ctl.abort()));
+      // A failed download stops the others; its error (not their aborts) is the one reported.
+      downloads.forEach((p) =>
+        p.catch((e) => {
+          firstError ??= { e };
+          ctl.abort();
+        }),
+      );
       for (const [i, l] of layers.entries()) {
         await downloads[i];
         if (present[i]) continue;
@@ -240,7 +249,7 @@ export class Distribution {
       () => ch.close(),
       (e) => {
         ctl.abort();
-        ch.close(e);
+        ch.close((firstError ?? { e }).e);
       },
     );
     try {
@@ -317,6 +326,7 @@ export class Distribution {
     const ctl = new AbortController();
     const inner = AbortSignal.any([signal, ctl.signal]);
     const sem = new Semaphore(this.opts.concurrency ?? 3);
+    let firstError: { e: unknown } | undefined;
     const work = (async () => {
       const all = unique.map((l) =>
         sem.run(async () => {
@@ -333,7 +343,12 @@ export class Distribution {
           ch.push(layerStatus('Pushed', id));
         }),
       );
-      all.forEach((p) => p.catch(() => ctl.abort()));
+      all.forEach((p) =>
+        p.catch((e) => {
+          firstError ??= { e };
+          ctl.abort();
+        }),
+      );
       await Promise.all(all);
       if (!(await c.blobExists(manifest.config.digest))) {
         const config = await this.store.readBlob(manifest.config.digest);
@@ -346,7 +361,7 @@ export class Distribution {
       () => ch.close(),
       (e) => {
         ctl.abort();
-        ch.close(e);
+        ch.close((firstError ?? { e }).e);
       },
     );
     try {
