@@ -1,6 +1,6 @@
 // Links and network namespaces through iproute2, batched so a container costs two exec calls.
 import { promises as fs } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { run } from '../../shared/exec';
 import { internal } from '../../shared/errors';
@@ -28,9 +28,13 @@ export interface BridgeSpec {
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** Host-side veth name (at most 15 characters), unique per daemon, container and network. */
-export function hostVethName(daemonKey: string, containerId: string, networkId: string): string {
-  return `shv${hex(`${daemonKey}|${containerId}|${networkId}`).slice(0, 12)}`;
+/**
+ * A fresh host-side veth name (15 characters). Random rather than derived from the container: the
+ * kernel destroys the previous pair of a restarted container in the background, and the new one
+ * must not wait for that. The record keeps the name (written before plumbing), so a crash is found.
+ */
+export function newHostVethName(): string {
+  return `shv${randomBytes(6).toString('hex')}`;
 }
 
 /** A fixed, locally administered MAC for a bridge, so removing a port never changes it (see KERNEL-NOTES). */
@@ -78,7 +82,7 @@ export async function addLinks(nsPath: string, links: VethSpec[], signal?: Abort
   await run('ip', ['-batch', '-'], { input: hostSide(links), signal });
 }
 
-/** Delete host veth ends (their peers go with them); missing ones are fine. */
+/** Delete host veth ends (their peers go with them); missing ones are fine. Slow: ~30 ms per pair (RCU). */
 export async function deleteLinks(hostVeths: string[]): Promise<void> {
   if (!hostVeths.length) return;
   await run('ip', ['-force', '-batch', '-'], { input: hostVeths.map((v) => `link del ${v}`).join('\n') + '\n', okCodes: [0, 1] });

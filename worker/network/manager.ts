@@ -15,7 +15,7 @@ import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord }
 import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner, type PoolRequest } from './ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
-import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, hostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
+import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
 import { parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, type ResolvConf } from './files';
 import { DnsServer } from './dns/server';
 import { handleQuery, servfail, type NameIndex } from './dns/message';
@@ -77,6 +77,7 @@ export class NetworkManager implements ContainerNetworking {
   private indexCache = new Map<string, { version: number; index: NameIndex }>();
   private upstreamCache?: { at: number; conf: ResolvConf };
   private closed = false;
+  private readonly pending = new Set<Promise<unknown>>();
 
   private constructor(private readonly opts: NetworkManagerOptions) {
     this.store = new StateStore(opts.root);
@@ -258,16 +259,14 @@ export class NetworkManager implements ContainerNetworking {
         if (prev) this.dropRuntime(prev);
       }
       const rec = this.planEndpoints(req, prev);
-      const touched = new Set<NetworkRecord>();
       const specs: VethSpec[] = [];
       try {
         rec.attachments.forEach((att, i) => {
           const n = this.networks.get(att.networkId)!;
           att.ip = allocate(n.pool!, n.alloc!, rec.id, att.requestedIp);
-          touched.add(n);
           att.ifname = `eth${i}`;
           att.mac = macForIp(att.ip);
-          att.hostVeth = hostVethName(this.daemonKey, rec.id, n.id);
+          att.hostVeth = newHostVethName();
           specs.push({ ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(n.pool!), gateway: i === 0 ? n.pool!.gateway : undefined, bridge: n.bridge! });
         });
         rec.ports = this.assignPorts(rec);
@@ -281,7 +280,6 @@ export class NetworkManager implements ContainerNetworking {
       this.version++;
       // The record goes to disk before anything is plumbed: a crash from here on is found and replaced.
       await this.store.saveContainer(rec);
-      for (const n of touched) await this.store.saveNetwork(n);
       return { rec, specs, create: nsPath };
     });
 
@@ -320,7 +318,7 @@ export class NetworkManager implements ContainerNetworking {
       const net = this.networks.get(a.networkId);
       if (net && !wanted.some((w) => w.net.id === net.id)) add(net, { Aliases: a.aliases, IPAMConfig: a.requestedIp ? { IPv4Address: a.requestedIp } : null });
     }
-    const attachments: Attachment[] = wanted.map(({ net, ep }) => this.newAttachment(net, req.containerId, ep));
+    const attachments: Attachment[] = wanted.map(({ net, ep }) => this.newAttachment(net, ep));
     return {
       id: req.containerId,
       name: req.name.replace(/^\//, ''),
@@ -340,12 +338,12 @@ export class NetworkManager implements ContainerNetworking {
     };
   }
 
-  private newAttachment(net: NetworkRecord, containerId: string, ep?: EndpointSettings): Attachment {
+  private newAttachment(net: NetworkRecord, ep?: EndpointSettings): Attachment {
     const aliases = (ep?.Aliases ?? []).filter((a) => a);
     const requestedIp = ep?.IPAMConfig?.IPv4Address || undefined;
     if (net.predefined && requestedIp) throw invalid('user specified IP address is supported on user defined networks only');
     if (net.predefined && aliases.length) throw invalid('network-scoped aliases are only supported for user-defined networks');
-    return { networkId: net.id, endpointId: newId(), hostVeth: hostVethName(this.daemonKey, containerId, net.id), aliases, requestedIp, links: ep?.Links ?? undefined };
+    return { networkId: net.id, endpointId: newId(), hostVeth: newHostVethName(), aliases, requestedIp, links: ep?.Links ?? undefined };
   }
 
   /** Host ports for the container: published on its first network unless that one is internal. */
@@ -433,20 +431,32 @@ export class NetworkManager implements ContainerNetworking {
     const r = await this.lock.run(async () => {
       const rec = this.containers.get(containerId);
       const nsPath = this.netnsPath(containerId);
-      if (!rec) return { veths: [] as string[], nsPath, hadPorts: false, nets: [] as NetworkRecord[], rec };
+      if (!rec) return { veths: [] as string[], nsPath, hadPorts: false, nets: [] as NetworkRecord[] };
       const veths = rec.mode === 'bridge' ? rec.attachments.map((a) => a.hostVeth) : [];
       const hadPorts = rec.ports.length > 0;
       const nets = rec.live ? this.liveNetworks(rec) : [];
-      const touched = rec.attachments.map((a) => this.networks.get(a.networkId)).filter((n): n is NetworkRecord => !!n);
       this.dropRuntime(rec);
       rec.netnsPath = undefined;
       await this.store.saveContainer(rec);
-      for (const n of touched) await this.store.saveNetwork(n);
-      return { veths, nsPath, hadPorts, nets, rec };
+      return { veths, nsPath, hadPorts, nets };
     });
-    await Promise.all([deleteLinks(r.veths), removeNetns(r.nsPath)]);
+    // Unmounting the namespace lets the kernel destroy it, and the veth pairs with it, in the
+    // background; deleting the pairs ourselves takes ~30 ms each, so that runs after we return, as
+    // a safety net for a namespace something still holds.
+    await removeNetns(r.nsPath);
+    if (r.veths.length) this.background(deleteLinks(r.veths));
     if (r.hadPorts) await this.applyNft();
     for (const n of r.nets) this.emit('disconnect', n, containerId);
+  }
+
+  private background(p: Promise<unknown>): void {
+    const tracked = p.catch((e) => this.log.warn({ err: errorMessage(e) }, 'background network cleanup failed')).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Wait for background cleanups (tests, close). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   private liveNetworks(rec: ContainerRecord): NetworkRecord[] {
@@ -476,7 +486,7 @@ export class NetworkManager implements ContainerNetworking {
         rec = { ...this.planShared({ containerId, name, hostname: shortId(containerId), networkMode: net.name, endpointsConfig: {}, portBindings: {}, publishAll: false, exposedPorts: [], dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [] }), mode: 'bridge' };
       }
       if (rec.attachments.some((a) => a.networkId === net.id)) throw forbidden(`endpoint with name ${rec.name} already exists in network ${net.name}`);
-      const att = this.newAttachment(net, rec.id, endpoint);
+      const att = this.newAttachment(net, endpoint);
       rec.disconnected = rec.disconnected.filter((id) => id !== net.id);
       let spec: VethSpec | undefined;
       const live = rec.live && opts.running !== false && rec.netnsPath;
@@ -493,7 +503,6 @@ export class NetworkManager implements ContainerNetworking {
       this.containers.set(rec.id, rec);
       this.version++;
       await this.store.saveContainer(rec);
-      if (live) await this.store.saveNetwork(net);
       return { rec, spec, net };
     });
     if (spec) {
@@ -505,7 +514,6 @@ export class NetworkManager implements ContainerNetworking {
           releaseOwnerIp(net, rec.id, spec.ip);
           this.version++;
           await this.store.saveContainer(rec);
-          await this.store.saveNetwork(net);
         });
         await deleteLinks([spec.hostVeth]);
         throw e;
@@ -533,7 +541,6 @@ export class NetworkManager implements ContainerNetworking {
       if (hadPorts) rec.ports = [];
       this.version++;
       await this.store.saveContainer(rec);
-      await this.store.saveNetwork(net);
       return { rec, att, net, hadPorts };
     });
     if (!r) {
@@ -541,6 +548,7 @@ export class NetworkManager implements ContainerNetworking {
       return rec ? this.result(rec) : this.emptyResult();
     }
     if (r.att.ip) {
+      // A hot-removed interface must be gone when disconnect returns: delete it now.
       await deleteLinks([r.att.hostVeth]);
       this.emit('disconnect', r.net, containerId);
     }
@@ -817,6 +825,7 @@ export class NetworkManager implements ContainerNetworking {
   /** Stop serving DNS. Bridges, rules and endpoints stay: containers keep running without the daemon. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.settled();
     await this.lock.run(async () => {
       for (const id of [...this.dns.keys()]) await this.stopDns(id);
     });
