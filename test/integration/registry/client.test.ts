@@ -97,6 +97,29 @@ describe('registry client against docker-registry', function () {
       assert.equal(await c.blobExists(wrong), false);
     });
 
+    it('follows a redirect to another host for a blob, as registries backed by object storage do', async () => {
+      const c = client(reg, 'test/redirect', ['pull', 'push']);
+      const p = await pushTiny(c, 'v1');
+      const { createServer } = await import('node:http');
+      const seen: string[] = [];
+      const front = createServer((req, res) => {
+        seen.push(`${req.method} ${req.url}`);
+        res.writeHead(307, { Location: `${reg.url}${req.url}` });
+        res.end();
+      });
+      await new Promise<void>((r) => front.listen(0, 'localhost', () => r()));
+      try {
+        const port = (front.address() as { port: number }).port;
+        const via = new RegistryClient({ endpoint: resolveEndpoint(`localhost:${port}`), repository: 'test/redirect', actions: ['pull'], timeoutMs: 5000 });
+        const dest = join(tmp, 'redirected');
+        await via.downloadBlob(p.layerDigest, p.layer.length, dest);
+        assert.ok((await fs.readFile(dest)).equals(p.layer));
+        assert.deepEqual(seen, [`GET /v2/test/redirect/blobs/${p.layerDigest}`]);
+      } finally {
+        front.close();
+      }
+    });
+
     it('stores an OCI index and hands it back with its media type', async () => {
       const c = client(reg, 'test/tiny', ['pull', 'push']);
       const p = await pushTiny(c, 'v2');

@@ -235,6 +235,62 @@ describe('pull and push against docker-registry', function () {
     });
   });
 
+  describe('a registry that stalls in the middle of a layer', () => {
+    let front: import('node:http').Server;
+    let stalled: import('node:http').ServerResponse[];
+    let stallName: string;
+
+    before(async () => {
+      const { createServer } = await import('node:http');
+      stalled = [];
+      // Proxies to the registry, but sends only the first 64 KiB of any big blob, then nothing.
+      front = createServer(async (req, res) => {
+        const r = await fetch(`${reg.url}${req.url}`, { method: req.method, headers: { accept: String(req.headers.accept ?? '*/*') } });
+        const body = Buffer.from(await r.arrayBuffer());
+        const headers: Record<string, string> = {};
+        r.headers.forEach((v, k) => {
+          if (!['content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(k)) headers[k] = v;
+        });
+        headers['content-length'] = String(body.length);
+        res.writeHead(r.status, headers);
+        if (req.url?.includes('/blobs/') && body.length > 100_000) {
+          res.write(body.subarray(0, 65536));
+          stalled.push(res);
+          return;
+        }
+        res.end(body);
+      });
+      await new Promise<void>((r) => front.listen(0, 'localhost', () => r()));
+      stallName = `localhost:${(front.address() as { port: number }).port}/test/busybox:1`;
+      await store.remove(imageId, { force: true }).catch(() => undefined);
+    });
+
+    after(() => {
+      stalled?.forEach((r) => r.destroy());
+      front?.close();
+    });
+
+    it('gives up after the idle timeout instead of hanging, keeping nothing', async () => {
+      const ms = await collect(new Distribution({ store, idleTimeoutMs: 500 }).pull(stallName));
+      assert.match(errorOf(ms) ?? '', /no data from localhost:\d+ for/);
+      assert.ok(ms.some((m) => m.status === 'Downloading'), 'it had started');
+      assert.equal(store.list().length, 0);
+      for (const d of layerDigests) assert.equal(await store.hasBlob(d), false);
+    });
+
+    it('stops when the caller aborts (the client went away), keeping nothing', async () => {
+      const ctl = new AbortController();
+      const ms: ProgressMessage[] = [];
+      for await (const m of dist.pull(stallName, { signal: ctl.signal })) {
+        ms.push(m);
+        if (m.status === 'Downloading') ctl.abort();
+      }
+      assert.match(errorOf(ms) ?? '', /canceled/);
+      assert.equal(store.list().length, 0);
+      for (const d of layerDigests) assert.equal(await store.hasBlob(d), false);
+    });
+  });
+
   describe('a three-layer Docker schema2 image with gzip layers', () => {
     let repo: string;
     let layers: Array<{ tar: Buffer; gz: Buffer; digest: string; diffId: string }>;
@@ -323,6 +379,7 @@ describe('pull and push against docker-registry', function () {
 
     it('pushes and pulls with X-Registry-Auth credentials, and is denied without them', async () => {
       const tname = `${treg.domain}/team/busybox`;
+      if (!store.get(imageId)) assert.equal(errorOf(await collect(dist.pull(`${name}:1`))), undefined);
       await store.tag(imageId, tname, 'v1');
       const auth = encodeRegistryAuth({ username: 'carol', password: 'pw', serveraddress: treg.domain });
       const denied = await collect(dist.push(tname, 'v1'));

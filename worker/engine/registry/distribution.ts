@@ -431,9 +431,11 @@ async function* reportErrors(gen: (signal: AbortSignal) => AsyncGenerator<Progre
       yield m;
     }
   } catch (e) {
-    if (!started) throw e;
-    log.warn({ err: (e as Error).message }, 'transfer failed');
-    yield errorMessageOf(e);
+    // However deep the abort surfaced (fetch, a stream pipeline), say it as dockerd does.
+    const err = outer?.aborted ? new ShoalError('CANCELLED', 'context canceled', { cause: e }) : e;
+    if (!started) throw err;
+    log.warn({ err: (err as Error).message }, 'transfer failed');
+    yield errorMessageOf(err);
   } finally {
     ctl.abort();
   }
