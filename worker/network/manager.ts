@@ -122,6 +122,15 @@ export class NetworkManager implements ContainerNetworking {
         await this.store.saveContainer(rec);
       }
     }
+    // Namespace files no record owns (a crash between plumbing and saving): unmount and remove them.
+    const nsDir = join(this.config.execRoot, 'netns');
+    for (const f of await fs.readdir(nsDir).catch(() => [] as string[])) {
+      const rec = this.containers.get(f);
+      if (!rec || !rec.live || rec.netnsPath !== join(nsDir, f)) {
+        this.log.info({ file: f }, 'removing a leftover network namespace');
+        await removeNetns(join(nsDir, f));
+      }
+    }
     // Addresses in use are exactly those of live endpoints: rebuild every allocation table from them.
     for (const n of this.networks.values()) {
       if (!n.pool) continue;

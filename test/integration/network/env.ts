@@ -98,13 +98,18 @@ export async function inNs(nsPath: string, args: string[], okCodes = [0]): Promi
 
 /** Serve `text` over HTTP on port 80 inside a namespace with busybox httpd; returns when it answers. */
 export async function startHttpd(env: NetEnv, nsPath: string, text: string): Promise<void> {
+  await startHttpdIn(env, ['nsenter', `--net=${nsPath}`], text);
+}
+
+/** The same, with a command prefix that enters the namespace (nsenter ..., ip netns exec ...). */
+export async function startHttpdIn(env: NetEnv, enter: string[], text: string): Promise<void> {
   const dir = await fs.mkdtemp(join(env.base, 'www-'));
   await fs.writeFile(join(dir, 'index.html'), text);
-  const p = spawn('nsenter', [`--net=${nsPath}`, BUSYBOX, 'httpd', '-f', '-p', '80', '-h', dir], { stdio: 'ignore' });
+  const p = spawn(enter[0], [...enter.slice(1), BUSYBOX, 'httpd', '-f', '-p', '80', '-h', dir], { stdio: 'ignore' });
   env.procs.push(p);
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    const r = await run('nsenter', [`--net=${nsPath}`, 'timeout', '2', BUSYBOX, 'wget', '-q', '-O', '-', 'http://127.0.0.1/'], { okCodes: [0, 1, 124] });
+    const r = await run(enter[0], [...enter.slice(1), 'timeout', '2', BUSYBOX, 'wget', '-q', '-O', '-', 'http://127.0.0.1/'], { okCodes: [0, 1, 124] });
     if (r.stdout.includes(text)) return;
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -124,8 +129,8 @@ export function httpGet(host: string, port: number): Promise<string> {
 }
 
 /**
- * Another host: a named netns on a veth link to this one (10.x.y.1 here, .2 there), with a route
- * back to nothing else. Returns both addresses.
+ * Another host: a named netns on a veth link to this one (10.x.y.1 here, .2 there) and no other
+ * route, so it can answer containers only when their traffic is masqueraded to 10.x.y.1.
  */
 export async function makePeerHost(env: NetEnv): Promise<{ ns: string; hostAddr: string; peerAddr: string }> {
   const ns = `shoaltest-${env.tag}`;
@@ -136,7 +141,7 @@ export async function makePeerHost(env: NetEnv): Promise<{ ns: string; hostAddr:
   await run('ip', ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
   env.links.push(hostLink);
   await run('ip', ['-batch', '-'], { input: `addr add ${prefix}.1/30 dev ${hostLink}\nlink set ${hostLink} up\n` });
-  await run('ip', ['-n', ns, '-batch', '-'], { input: `link set lo up\naddr add ${prefix}.2/30 dev eth0\nlink set eth0 up\nroute add default via ${prefix}.1\n` });
+  await run('ip', ['-n', ns, '-batch', '-'], { input: `link set lo up\naddr add ${prefix}.2/30 dev eth0\nlink set eth0 up\n` });
   return { ns, hostAddr: `${prefix}.1`, peerAddr: `${prefix}.2` };
 }
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { promises as fs } from 'node:fs';
 import * as dnsPacket from 'dns-packet';
 import { run } from '../../../shared/exec';
 import { isShoalError } from '../../../shared/errors';
 import { silenceLogging } from '../../../shared/log';
 import type { NetworkManager } from '../../../worker/network';
-import { BUSYBOX, cid, eventually, httpGet, inNs, isMounted, linkExists, makeEnv, makePeerHost, nftTable, open, randomSubnet24, request, startHttpd, type NetEnv } from './env';
+import { BUSYBOX, cid, eventually, startHttpdIn, httpGet, inNs, isMounted, linkExists, makeEnv, makePeerHost, nftTable, open, randomSubnet24, request, startHttpd, type NetEnv } from './env';
 
 /** busybox nslookup NAME SERVER inside a namespace; the addresses it printed for NAME. */
 async function lookup(nsPath: string, name: string, server: string): Promise<string[]> {
@@ -166,6 +167,26 @@ describe('network/NetworkManager (iproute2 + nftables)', function () {
       await assert.rejects(m.setup(request(cid(), { endpointsConfig: { bridge: { IPAMConfig: { IPv4Address: `${env.bridgePrefix}.9` } } } })), expectCode('INVALID_ARGUMENT', /user defined networks only/));
     });
 
+    it('answers over TCP too', async () => {
+      const q = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'web' }] });
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const sock = net.connect({ host: `${subnet.prefix}.1`, port: 53 });
+        let buf = Buffer.alloc(0);
+        sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])));
+        sock.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            sock.destroy();
+            resolve(buf.subarray(2));
+          }
+        });
+        sock.on('error', reject);
+      });
+      const r = dnsPacket.decode(reply);
+      assert.equal(r.id, 7);
+      assert.deepEqual(r.answers?.map((a) => (a as { data: string }).data), [webRes.networks[`app-${env.tag}`].IPAddress]);
+    });
+
     it('forwards other names to the upstream resolver (a loopback one here)', async () => {
       assert.deepEqual(await lookup(webRes.netnsPath!, 'outside.example', `${subnet.prefix}.1`), ['198.51.100.7']);
       assert.ok(upstreamQueries.includes('outside.example'));
@@ -275,6 +296,13 @@ describe('network/NetworkManager (iproute2 + nftables)', function () {
       assert.equal(remote.stdout, want);
     });
 
+    it('masquerades container traffic leaving for another host', async () => {
+      // The peer has no route to the bridge subnet: only a masqueraded source can get an answer.
+      await startHttpdIn(env, ['ip', 'netns', 'exec', peer.ns], 'peer says hi');
+      const out = await inNs(aRes.netnsPath!, ['timeout', '5', BUSYBOX, 'wget', '-q', '-O', '-', `http://${peer.peerAddr}/`]);
+      assert.equal(out, 'peer says hi');
+    });
+
     it('lets a container on the same bridge reach the published port through the host (hairpin)', async () => {
       const b = cid();
       const r = await m.setup(request(b));
@@ -368,6 +396,17 @@ describe('network/NetworkManager (iproute2 + nftables)', function () {
     await assert.rejects(m.setup(request(cid(), { networkMode: `container:${cid()}` })), expectCode('CONFLICT'));
     await assert.rejects(m.connect(h, 'bridge', {}), expectCode('PERMISSION_DENIED'));
     for (const id of [h, n, j, owner]) await m.teardown(id);
+  });
+
+  it('removes a namespace file no record owns when it opens again (crash between plumbing and saving)', async () => {
+    const stray = `${env.config.execRoot}/netns/${cid()}`;
+    await fs.writeFile(stray, '');
+    await run('unshare', [`--net=${stray}`, 'true']);
+    assert.ok(await isMounted(stray));
+    await m.close();
+    m = await open(env);
+    assert.equal(await isMounted(stray), false);
+    await assert.rejects(fs.access(stray));
   });
 
   it('rejects bad requests without leaving anything', async () => {
