@@ -297,7 +297,7 @@ export class NetworkManager implements ContainerNetworking {
       if (rec.ports.length) await this.applyNft();
     } catch (e) {
       this.log.warn({ container: rec.id, err: errorMessage(e) }, 'network setup failed; undoing it');
-      await this.release(rec.id).catch(() => undefined);
+      await this.releaseQuietly(rec.id, true).catch(() => undefined);
       throw e;
     }
     for (const att of rec.attachments) this.emit('connect', this.networks.get(att.networkId)!, rec.id);
@@ -437,6 +437,11 @@ export class NetworkManager implements ContainerNetworking {
    * networks, for a container that stopped; `teardown` also forgets it.
    */
   async release(containerId: string): Promise<void> {
+    await this.releaseQuietly(containerId, false);
+  }
+
+  /** release(); `quiet` for undoing a setup that failed (no connect was announced, so no disconnect). */
+  private async releaseQuietly(containerId: string, quiet: boolean): Promise<void> {
     const r = await this.lock.run(async () => {
       const rec = this.containers.get(containerId);
       const nsPath = this.netnsPath(containerId);
@@ -455,7 +460,7 @@ export class NetworkManager implements ContainerNetworking {
     await removeNetns(r.nsPath);
     if (r.veths.length) this.background(deleteLinks(r.veths));
     if (r.hadPorts) await this.applyNft();
-    for (const n of r.nets) this.emit('disconnect', n, containerId);
+    if (!quiet) for (const n of r.nets) this.emit('disconnect', n, containerId);
   }
 
   private background(p: Promise<unknown>): void {
