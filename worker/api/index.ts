@@ -1,10 +1,18 @@
 import { Router } from '../../shared/api';
 import type { Engine } from '../engine/engine';
 import { registerSystemRoutes } from './system';
+import { registerImageRoutes } from './images';
+import { registerDistributionRoutes } from './distribution';
+import { registerNetworkRoutes } from './networks';
+import { registerVolumeRoutes } from './volumes';
 
 /** Every engine endpoint of the Docker API, on one router. */
 export function engineRouter(engine: Engine): Router {
   const router = new Router();
   registerSystemRoutes(router, { config: engine.config, events: engine.events, info: () => engine.info() });
+  registerImageRoutes(router, { images: engine.images, events: engine.events, pull: engine.distribution.pullFn });
+  registerDistributionRoutes(router, { distribution: engine.distribution });
+  registerNetworkRoutes(router, { networks: engine.networks });
+  registerVolumeRoutes(router, { volumes: engine.volumes });
   return router;
 }
