@@ -477,13 +477,9 @@ export class PreparedBuild {
     await this.commit(state, key, { upperDir: await this.emptyUpper(), config, createdBy, emptyLayer: true });
   }
 
-  /** A read-only view of an image's files, mounted once per build. */
-  private async view(imageId: string | undefined): Promise<string> {
-    if (!imageId) {
-      const d = join(this.dir, 'scratch-view');
-      await fs.mkdir(d, { recursive: true });
-      return d;
-    }
+  /** A read-only view of a COPY --from source image, mounted once per build. */
+  private async sourceView(imageId: string | undefined): Promise<string> {
+    if (!imageId) return this.scratchView();
     let v = this.views.get(imageId);
     if (!v) {
       const img = await this.images.resolve(imageId);
@@ -491,6 +487,24 @@ export class PreparedBuild {
       this.views.set(imageId, v);
     }
     return v.path;
+  }
+
+  private async scratchView(): Promise<string> {
+    const d = join(this.dir, 'scratch-view');
+    await fs.mkdir(d, { recursive: true });
+    return d;
+  }
+
+  /** Run `fn` with a read-only view of the stage's current image (released afterwards). */
+  private async withView<T>(imageId: string | undefined, fn: (view: string) => Promise<T>): Promise<T> {
+    if (!imageId) return fn(await this.scratchView());
+    const img = await this.images.resolve(imageId);
+    const v = await mountLayers(img.layerDirs, this.dir);
+    try {
+      return await fn(v.path);
+    } finally {
+      await v.release();
+    }
   }
 
   private async newLayerDir(): Promise<string> {
@@ -507,8 +521,10 @@ export class PreparedBuild {
     }
     const layer = await this.newLayerDir();
     try {
-      const writer = new LayerWriter(layer, await this.view(state.imageId), this.dir);
-      const created = await writer.ensureDir(await writer.resolve(path), { uid: 0, gid: 0 });
+      const created = await this.withView(state.imageId, async (view) => {
+        const writer = new LayerWriter(layer, view, this.dir);
+        return writer.ensureDir(await writer.resolve(path), { uid: 0, gid: 0 });
+      });
       await this.commit(state, key, { upperDir: created ? layer : await this.emptyUpper(), config, createdBy, emptyLayer: !created });
     } finally {
       await fs.rm(layer, { recursive: true, force: true });
@@ -522,7 +538,7 @@ export class PreparedBuild {
     if (instr.from !== undefined) {
       const ref = this.step(instr.line, () => resolveStageRef(this.stages, state.stage.index, instr.from!));
       const imageId = 'stage' in ref ? this.results[ref.stage] : (await this.images.resolve(ref.image)).id;
-      srcRoot = await this.view(imageId);
+      srcRoot = await this.sourceView(imageId);
       where = 'stage' in ref ? `stage ${instr.from}` : `image ${instr.from}`;
     }
     const sources = await resolveSources(srcRoot, instr.sources, cmd, where);
@@ -537,11 +553,12 @@ export class PreparedBuild {
       yield msg.usingCache();
       return;
     }
-    const view = await this.view(state.imageId);
-    const owner = await resolveOwner(instr.chown, view);
     const layer = await this.newLayerDir();
     try {
-      await new LayerWriter(layer, view, this.dir).place(sources, dest, { owner, chmod, cmd, decompress: cmd === 'ADD' });
+      await this.withView(state.imageId, async (view) => {
+        const owner = await resolveOwner(instr.chown, view);
+        await new LayerWriter(layer, view, this.dir).place(sources, dest, { owner, chmod, cmd, decompress: cmd === 'ADD' });
+      });
       await this.commit(state, key, { upperDir: layer, config: state.config, createdBy });
     } finally {
       await fs.rm(layer, { recursive: true, force: true });
