@@ -27,17 +27,14 @@ export function since(unixSeconds: number, now = Date.now()): string {
 /** Go's strconv 'g' formatting with a precision: significant digits, trailing zeros dropped, e+NN exponents. */
 export function goFormatG(v: number, precision: number): string {
   if (v === 0) return '0';
-  let s = v.toPrecision(precision);
-  const e = s.indexOf('e');
-  if (e >= 0) {
-    let mant = s.slice(0, e);
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    const exp = parseInt(s.slice(e + 1), 10);
+  const [mant, e] = v.toExponential(precision - 1).split('e');
+  const exp = parseInt(e, 10);
+  const trim = (x: string) => (x.includes('.') ? x.replace(/0+$/, '').replace(/\.$/, '') : x);
+  if (exp < -4 || exp >= precision) {
     const abs = Math.abs(exp);
-    return `${mant}e${exp < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
+    return `${trim(mant)}e${exp < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
   }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
+  return trim(v.toFixed(Math.max(0, precision - 1 - exp)));
 }
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
