@@ -5,9 +5,8 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, resolve as resolvePath, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { x as extract } from 'tar';
 import { invalid, errorMessage } from '../../../shared/errors';
 import type { Image, ImageStore, OciManifest } from './store';
@@ -70,12 +69,13 @@ export async function loadArchive(store: ImageStore, src: Readable | AsyncIterab
   try {
     let bytes = 0;
     try {
-      const counter = async function* (s: AsyncIterable<Buffer>) {
-        for await (const c of s) {
+      // A Transform, not an async generator: node-tar's unpacker stalls behind a generator.
+      const counter = new Transform({
+        transform(c: Buffer, _e, cb) {
           bytes += c.length;
-          yield c;
-        }
-      };
+          cb(null, c);
+        },
+      });
       await pipeline(src, counter, extract({ cwd: dir, strict: true, preserveOwner: false, noChmod: true }), { signal });
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -189,7 +189,20 @@ class TarWriter {
   constructor(private readonly out: Writable) {}
 
   private async put(b: Buffer): Promise<void> {
-    if (!this.out.write(b)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close').then(() => { throw new Error('client went away'); })]);
+    if (this.out.destroyed) throw new Error('client went away');
+    if (this.out.write(b)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.out.off('drain', onDrain);
+        this.out.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new Error('client went away'));
+      this.out.on('drain', onDrain);
+      this.out.on('close', onClose);
+    });
   }
 
   async dir(path: string): Promise<void> {
