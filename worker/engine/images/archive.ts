@@ -65,7 +65,7 @@ async function readJsonIn<T>(root: string, rel: string): Promise<T> {
 export async function loadArchive(store: ImageStore, src: Readable | AsyncIterable<Buffer>, signal?: AbortSignal): Promise<LoadedImage[]> {
   const dir = join(store.tmpDir, `load-${randomBytes(8).toString('hex')}`);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const added = new Set<string>();
+  const added: string[] = []; // one entry per hold, duplicates included
   try {
     let bytes = 0;
     try {
@@ -79,6 +79,7 @@ export async function loadArchive(store: ImageStore, src: Readable | AsyncIterab
       await pipeline(src, counter, extract({ cwd: dir, strict: true, preserveOwner: false, noChmod: true }), { signal });
     } catch (e) {
       if (signal?.aborted) throw e;
+      if (bytes === 0) throw invalid('invalid tar archive: empty input');
       throw invalid(`invalid tar archive: ${errorMessage(e).replace(/^TAR_\w+: /, '')}`);
     }
     if (bytes === 0) throw invalid('invalid tar archive: empty input');
@@ -95,13 +96,13 @@ export async function loadArchive(store: ImageStore, src: Readable | AsyncIterab
   }
 }
 
-async function addFile(store: ImageStore, file: string, added: Set<string>, expect: { digest?: string } = {}, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
+async function addFile(store: ImageStore, file: string, added: string[], expect: { digest?: string } = {}, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
   const res = await store.addBlob(createReadStream(file), expect, signal);
-  added.add(res.digest);
+  added.push(res.digest);
   return res;
 }
 
-async function loadDockerArchive(store: ImageStore, dir: string, added: Set<string>, signal?: AbortSignal): Promise<LoadedImage[]> {
+async function loadDockerArchive(store: ImageStore, dir: string, added: string[], signal?: AbortSignal): Promise<LoadedImage[]> {
   const entries = await readJsonIn<DockerArchiveEntry[]>(dir, 'manifest.json');
   if (!Array.isArray(entries) || !entries.length) throw invalid('invalid archive: manifest.json has no images');
   const out: LoadedImage[] = [];
@@ -148,7 +149,7 @@ function nameFromAnnotations(a: Record<string, string> | undefined): string | un
   return undefined;
 }
 
-async function loadOciLayout(store: ImageStore, dir: string, added: Set<string>, signal?: AbortSignal): Promise<LoadedImage[]> {
+async function loadOciLayout(store: ImageStore, dir: string, added: string[], signal?: AbortSignal): Promise<LoadedImage[]> {
   const index = await readJsonIn<OciIndex>(dir, 'index.json');
   if (!index || !Array.isArray(index.manifests) || !index.manifests.length) throw invalid('invalid archive: index.json lists no manifests');
   const out: LoadedImage[] = [];
@@ -169,7 +170,7 @@ async function loadOciLayout(store: ImageStore, dir: string, added: Set<string>,
 }
 
 /** Follow nested indexes down to the manifest for this platform (linux/<arch>), or the only one. */
-async function pickManifest(dir: string, d: Descriptor, added: Set<string>, store: ImageStore, signal?: AbortSignal, depth = 0): Promise<Descriptor> {
+async function pickManifest(dir: string, d: Descriptor, added: string[], store: ImageStore, signal?: AbortSignal, depth = 0): Promise<Descriptor> {
   if (depth > 4) throw invalid('invalid archive: indexes nested too deeply');
   const mt = d.mediaType ?? '';
   if (isManifestType(mt)) return d;
@@ -239,7 +240,7 @@ class TarWriter {
 
 /** Which tags of an image a save of `ref` carries (docker saves every tag of a bare repository name). */
 function tagsForSave(store: ImageStore, ref: string, img: Image): string[] {
-  if (isFullId(ref) || (isIdPrefix(ref) && !store.refsOf(img.id).length)) return [];
+  if (isFullId(ref)) return [];
   let r;
   try {
     r = parseNormalized(ref);
@@ -249,8 +250,9 @@ function tagsForSave(store: ImageStore, ref: string, img: Image): string[] {
   if (r.digest) return [];
   const refs = store.refsOf(img.id).filter((x) => !x.includes('@'));
   if (r.tag) return refs.filter((x) => x === `${fullName(r)}:${r.tag}`);
+  // A bare name saves every tag of that repository; an ID prefix (no such repository) saves none.
   const inRepo = refs.filter((x) => x.startsWith(`${fullName(r)}:`));
-  return inRepo.length ? inRepo : refs.filter((x) => x.endsWith(':latest'));
+  return inRepo.length || !isIdPrefix(ref) ? inRepo : [];
 }
 
 /** Write a docker-archive + OCI layout tar of the given images to `out`. */
