@@ -8,7 +8,7 @@ import { EMPTY_AUTH, renderStream } from '../client';
 import { ApiError } from '../../shared/client';
 import { ExitError } from '../errors';
 import { list, registerGroup, type CommandGroup, type ShoalCommand } from '../program';
-import { HISTORY_HEADERS, HISTORY_TABLE, IMAGE_HEADERS, IMAGES_TABLE, IMAGES_TABLE_DIGESTS, historyRows, imageRows, type HistoryItem, type ImageSummary } from '../format/images';
+import { HISTORY_HEADERS, HISTORY_TABLE, HISTORY_TABLE_RAW, IMAGE_HEADERS, IMAGES_TABLE, IMAGES_TABLE_DIGESTS, historyRows, imageRows, type HistoryItem, type ImageSummary } from '../format/images';
 import { addFilter, filtersJson } from '../opts/filters';
 import { familiarString, parseRef, refName } from '../reference';
 import { inspectObjects, printRows, prune, seg } from './common';
@@ -79,7 +79,12 @@ function defineTag(cmd: ShoalCommand, cli: Cli): void {
     .argument('<source>')
     .argument('<target>')
     .action(async (source: string, target: string) => {
-      const ref = parseRef(target);
+      let ref;
+      try {
+        ref = parseRef(target);
+      } catch (e) {
+        throw new ExitError(1, `Error parsing reference: "${target}" is not a valid repository/tag: ${(e as Error).message}`);
+      }
       if (ref.digest) throw new ExitError(1, 'refusing to create a tag with a digest reference');
       await cli.client.post(`${imagePath(source)}/tag`, { query: { repo: refName(ref), tag: ref.tag ?? 'latest' } });
     });
@@ -98,7 +103,7 @@ function defineHistory(cmd: ShoalCommand, cli: Cli): void {
       const o = cmd.opts();
       const items = await cli.client.get<HistoryItem[]>(`${imagePath(name)}/history`);
       const rows = historyRows(items, { trunc: o.trunc !== false, human: o.human !== false });
-      printRows(cli, rows, HISTORY_HEADERS, { format: o.format, quiet: o.quiet, quietTemplate: '{{.ID}}', defaultTable: HISTORY_TABLE });
+      printRows(cli, rows, HISTORY_HEADERS, { format: o.format, quiet: o.quiet, quietTemplate: '{{.ID}}', defaultTable: o.human === false ? HISTORY_TABLE_RAW : HISTORY_TABLE });
     });
 }
 

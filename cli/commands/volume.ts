@@ -1,6 +1,7 @@
 import type { Cli } from '../context';
 import { ExitError } from '../errors';
 import { list, registerGroup, type CommandGroup, type ShoalCommand } from '../program';
+import { sortedKeys } from '../format/formatter';
 import { VOLUME_HEADERS, VOLUME_TABLE, volumeRow, type VolumeSummary } from '../format/objects';
 import { addFilter, filtersJson } from '../opts/filters';
 import { parseKeyValues } from '../opts/values';
@@ -47,7 +48,8 @@ function defineInspect(cmd: ShoalCommand, cli: Cli): void {
     .argument('<volume...>')
     .option('-f, --format <format>', "Format output using a custom template: 'json' or 'TEMPLATE'")
     .action(async (names: string[]) => {
-      await inspectObjects(cli, names, cmd.opts().format, (n) => cli.client.get(volPath(n)));
+      // docker re-marshals a volume from its (alphabetically ordered) type: same keys, same order
+      await inspectObjects(cli, names, cmd.opts().format, async (n) => sortedKeys(await cli.client.get<Record<string, unknown>>(volPath(n))));
     });
 }
 

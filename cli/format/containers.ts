@@ -1,5 +1,5 @@
 import { ellipsis, goTimeString, humanDuration, humanSize, truncateId } from './human';
-import { withMethods, type Row } from './formatter';
+import { contextRow, withMethods, type Row } from './formatter';
 import { familiarName, parseRef } from '../reference';
 
 export interface ContainerSummary {
@@ -143,5 +143,5 @@ export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: 
     State: c.State ?? '',
     Status: c.Status ?? '',
   };
-  return withMethods(row, { Label: (k: unknown) => labels[String(k)] ?? '' });
+  return contextRow(row, { Label: (k: unknown) => labels[String(k)] ?? '' });
 }

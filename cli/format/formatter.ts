@@ -1,4 +1,4 @@
-import { parseTemplate, TemplateError } from './template';
+import { HTML_ESCAPED_JSON, parseTemplate, TemplateError } from './template';
 import { tabulate } from './tabwriter';
 
 /** How docker's list commands interpret --format: "table", "table TEMPLATE", "json", or a template. */
@@ -42,6 +42,12 @@ export function renderRows(format: ParsedFormat, rows: Row[], headers: Row): str
 export function withMethods<T extends Row>(row: T, methods: Record<string, (...a: unknown[]) => unknown>): T {
   for (const [k, f] of Object.entries(methods)) Object.defineProperty(row, k, { value: f, enumerable: false });
   return row;
+}
+
+/** A formatter context row: its methods, and Go's json.Marshal escaping for {{json .}}. */
+export function contextRow<T extends Row>(row: T, methods: Record<string, (...a: unknown[]) => unknown> = {}): T {
+  Object.defineProperty(row, HTML_ESCAPED_JSON, { value: true, enumerable: false });
+  return withMethods(row, methods);
 }
 
 /** Objects with keys in sorted order, as Go marshals a map. */

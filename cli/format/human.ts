@@ -80,10 +80,21 @@ function zoneName(d: Date): string {
   return part?.value ?? zoneOffset(d);
 }
 
-/** Go's time.Time.String() for a local time: "2006-01-02 15:04:05 -0700 MST". */
-export function goTimeString(ms: number): string {
+/**
+ * Go's time.Time.String() for a local time: "2006-01-02 15:04:05.999999999 -0700 MST";
+ * `fraction` is the sub-second digits when known more precisely than milliseconds.
+ */
+export function goTimeString(ms: number, fraction?: string): string {
   const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${zoneOffset(d)} ${zoneName(d)}`;
+  const frac = (fraction ?? String(((ms % 1000) + 1000) % 1000).padStart(3, '0')).replace(/0+$/, '');
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${frac ? `.${frac}` : ''} ${zoneOffset(d)} ${zoneName(d)}`;
+}
+
+/** An RFC 3339 date from the API as Go prints the time.Time. */
+export function goTimeOf(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return '';
+  return goTimeString(ms, /\.(\d+)/.exec(iso)?.[1] ?? '');
 }
 
 /** RFC 3339 with nine fractional digits in local time ("2006-01-02T15:04:05.000000000Z07:00"). */
@@ -94,4 +105,12 @@ export function rfc3339NanoFixed(nanos: bigint): string {
   const off = -d.getTimezoneOffset();
   const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${pad2(Math.trunc(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${frac}${zone}`;
+}
+
+/** Go's time.RFC3339 for a local time: "2006-01-02T15:04:05Z07:00". */
+export function rfc3339(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${pad2(Math.trunc(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${zone}`;
 }

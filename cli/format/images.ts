@@ -1,5 +1,5 @@
-import { ellipsis, goTimeString, humanDuration, humanSize, truncateId } from './human';
-import type { Row } from './formatter';
+import { ellipsis, goTimeString, humanDuration, humanSize, rfc3339, truncateId } from './human';
+import { contextRow, type Row } from './formatter';
 import { familiarName, parseRef } from '../reference';
 
 export interface ImageSummary {
@@ -39,7 +39,8 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
   const now = opts.now ?? Date.now();
   const rows: Row[] = [];
   for (const img of images) {
-    const make = (repo: string, tag: string, digest: string): Row => ({
+    const make = (repo: string, tag: string, digest: string): Row =>
+      contextRow({
       Containers: img.Containers === undefined || img.Containers < 0 ? 'N/A' : String(img.Containers),
       CreatedAt: goTimeString((img.Created ?? 0) * 1000),
       CreatedSince: img.Created ? `${humanDuration(now - img.Created * 1000)} ago` : 'N/A',
@@ -50,7 +51,7 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
       Size: humanSize(img.Size ?? 0, 3),
       Tag: tag,
       UniqueSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize((img.Size ?? 0) - img.SharedSize, 3),
-      VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0, 3),
+      VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0),
     });
     const tags = new Map<string, string[]>();
     const digests = new Map<string, string[]>();
@@ -102,19 +103,21 @@ export interface HistoryItem {
 }
 
 export const HISTORY_TABLE = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+/** Without --human docker shows the creation date itself. */
+export const HISTORY_TABLE_RAW = 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
 export const HISTORY_HEADERS: Row = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
 
 export function historyRows(items: HistoryItem[], opts: { trunc: boolean; human: boolean; now?: number }): Row[] {
   const now = opts.now ?? Date.now();
   return items.map((h) => {
     const createdBy = h.CreatedBy.replace(/\t/g, ' ');
-    return {
+    return contextRow({
       Comment: h.Comment,
-      CreatedAt: opts.human ? goTimeString(h.Created * 1000) : new Date(h.Created * 1000).toISOString().replace('.000Z', 'Z'),
+      CreatedAt: rfc3339(h.Created * 1000),
       CreatedBy: opts.trunc ? ellipsis(createdBy, 45) : createdBy,
-      CreatedSince: opts.human ? `${humanDuration(now - h.Created * 1000)} ago` : new Date(h.Created * 1000).toISOString().replace('.000Z', 'Z'),
+      CreatedSince: opts.human ? `${humanDuration(now - h.Created * 1000)} ago` : rfc3339(h.Created * 1000),
       ID: h.Id === '<missing>' || !h.Id ? '<missing>' : opts.trunc ? truncateId(h.Id) : h.Id,
       Size: opts.human ? humanSize(h.Size, 3) : String(h.Size),
-    };
+    });
   });
 }

@@ -1,6 +1,6 @@
 // Rows for networks and volumes (docker network ls / volume ls).
-import { goTimeString, truncateId } from './human';
-import { withMethods, type Row } from './formatter';
+import { goTimeOf, truncateId } from './human';
+import { contextRow, withMethods, type Row } from './formatter';
 
 const labelList = (labels: Record<string, string> | null | undefined) =>
   Object.keys(labels ?? {})
@@ -28,10 +28,9 @@ export const NETWORK_HEADERS: Row = withMethods(
 
 export function networkRow(n: NetworkSummary, opts: { trunc: boolean }): Row {
   const labels = n.Labels ?? {};
-  const created = n.Created ? Date.parse(n.Created) : NaN;
-  return withMethods(
+  return contextRow(
     {
-      CreatedAt: Number.isNaN(created) ? '' : goTimeString(created),
+      CreatedAt: n.Created ? goTimeOf(n.Created) : '',
       Driver: n.Driver ?? '',
       ID: opts.trunc ? truncateId(n.Id) : n.Id,
       IPv4: String(n.EnableIPv4 ?? true),
@@ -62,7 +61,7 @@ export const VOLUME_HEADERS: Row = withMethods(
 
 export function volumeRow(v: VolumeSummary): Row {
   const labels = v.Labels ?? {};
-  return withMethods(
+  return contextRow(
     {
       Availability: 'N/A',
       Driver: v.Driver ?? '',

@@ -428,9 +428,18 @@ export function truth(v: unknown): boolean {
   return true;
 }
 
-/** JSON as docker's json function writes it (no HTML escaping). */
+/**
+ * Marks an object Go would marshal with json.Marshal, which escapes <, > and & (docker's
+ * formatter contexts for ps, images, ...); other values go through docker's json function
+ * without HTML escaping.
+ */
+export const HTML_ESCAPED_JSON = Symbol.for('shoal.template.htmlEscapedJson');
+
+/** JSON as docker's json template function writes it. */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v === undefined ? null : v) ?? 'null';
+  const s = JSON.stringify(v === undefined ? null : v) ?? 'null';
+  if (v && typeof v === 'object' && (v as Record<symbol, unknown>)[HTML_ESCAPED_JSON]) return s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  return s;
 }
 
 function asString(v: unknown): string {
