@@ -96,6 +96,29 @@ describe('images: API routes and the docker CLI', function () {
     assert.deepEqual(a.store.resolve('raw:t').config.rootfs.diff_ids, a.store.resolve('busybox').config.rootfs.diff_ids, 'same rootfs, same layer');
   });
 
+  it('imports from a URL (loopback HTTP server)', async () => {
+    const http = await import('node:http');
+    const body = await fs.readFile(bbTar);
+    const srv = http.createServer((req, res) => {
+      if (req.url === '/rootfs.tar') res.end(body);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (srv.address() as { port: number }).port;
+      const out = await docker(a, ['import', `http://127.0.0.1:${port}/rootfs.tar`, 'fromurl:1']);
+      assert.equal(a.store.resolve('fromurl:1').id, out.stdout.trim());
+      assert.equal(a.store.resolve('fromurl:1').config.history![0].comment, `Imported from http://127.0.0.1:${port}/rootfs.tar`);
+      await assert.rejects(a.client.post('/images/create', { query: { fromSrc: `http://127.0.0.1:${port}/missing`, repo: 'x' } }), status(400, /HTTP 404/));
+      await a.client.delete('/images/fromurl:1');
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('tags, lists with filters, untags and deletes as docker does', async () => {
     const id = a.store.resolve('busybox').id;
     await docker(a, ['tag', 'busybox', 'localhost:5000/team/app:v1']);

@@ -144,6 +144,12 @@ describe('images: store on disk (import, layers, whiteouts, commit)', function (
     await fs.writeFile(join(merged, 'var/only'), 'x');
     await fs.writeFile(join(merged, 'etc/motd'), 'hello\n');
     await fs.link(join(merged, 'etc/motd'), join(merged, 'etc/motd2'));
+    await fs.writeFile(join(merged, 'bin/capped'), 'x');
+    await run('setfattr', ['-n', 'security.capability', '-v', '0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=', join(merged, 'bin/capped')]);
+    await run('setfattr', ['-n', 'user.note', '-v', 'kept', join(merged, 'bin/capped')]);
+    const longDir = join(merged, 'd'.repeat(120));
+    await fs.mkdir(longDir);
+    await fs.writeFile(join(longDir, 'f'.repeat(150)), 'long');
     await run('umount', [merged]);
     mounts.pop();
     assert.equal(await xattr(join(upper, 'var'), 'trusted.overlay.opaque'), 'y', 'overlay marked the recreated dir opaque');
@@ -172,8 +178,14 @@ describe('images: store on disk (import, layers, whiteouts, commit)', function (
     const paths = entries.map((e) => e.path);
     assert.ok(paths.indexOf('var') < paths.indexOf('var/.wh..wh..opq'), 'a dir comes before its contents');
 
+    assert.equal(byPath.get(`${'d'.repeat(120)}/${'f'.repeat(150)}`)?.size, 4, 'long names go through PAX');
     // The new layer unpacks back into overlay form, and the stacked image shows the edits.
     const dirs = store.layerDirs(img);
+    const cap = (await run('getfattr', ['-e', 'base64', '-n', 'security.capability', join(dirs[1], 'bin/capped')])).stdout;
+    assert.match(cap, /security\.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=/, 'file capabilities survive commit');
+    assert.equal(await xattr(join(dirs[1], 'bin/capped'), 'user.note'), 'kept');
+    assert.equal(await fs.readFile(join(dirs[1], 'd'.repeat(120), 'f'.repeat(150)), 'utf8'), 'long');
+    assert.equal(await xattr(join(dirs[1], 'etc'), 'trusted.overlay.origin'), undefined, "overlay's own xattrs are not copied");
     assert.ok(await isWhiteout(join(dirs[1], 'etc/hosts')));
     assert.equal(await xattr(join(dirs[1], 'var'), 'trusted.overlay.opaque'), 'y');
     const view = join(base, 'c1', 'view');
@@ -230,6 +242,17 @@ describe('images: store on disk (import, layers, whiteouts, commit)', function (
     assert.ok(await store.hasBlob(ok.digest));
     await store.releaseBlobs([ok.digest]);
     assert.ok(!(await store.hasBlob(ok.digest)), 'an unreferenced released blob is collected');
+  });
+
+  it('imports the same rootfs concurrently into one shared layer dir', async () => {
+    const tar = await busyboxRootfs();
+    const ids = await Promise.all([0, 1, 2].map((i) => store.importRootfs(Readable.from([tar]), { repo: `conc${i}` })));
+    const dirs = ids.map((id) => store.layerDirs(id)[0]);
+    assert.equal(new Set(dirs).size, 1);
+    assert.equal(dirs[0], store.layerDirs('busybox')[0]);
+    assert.deepEqual(await fs.readdir(join(root, 'tmp')), []);
+    for (let i = 0; i < 3; i++) await store.remove(`conc${i}`);
+    assert.ok(await fs.stat(join(dirs[0], 'bin/busybox')), 'busybox still uses the layer');
   });
 
   it('reopens from disk with the same images and references', async () => {

@@ -11,7 +11,7 @@ import { join, posix } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
-import { Header, Parser, Pax, type ReadEntry } from 'tar';
+import { Header, Parser, type ReadEntry } from 'tar';
 import { invalid, errorMessage, isShoalError } from '../../../shared/errors';
 import { run } from '../../../shared/exec';
 import { sniffCompression, type Compression } from './mediatypes';
@@ -170,20 +170,28 @@ async function applyWhiteouts(root: string, names: string[]): Promise<void> {
   for (const [dir, st] of touched) await fs.utimes(join(root, dir), st.atime, st.mtime).catch(() => undefined);
 }
 
-/** Directories under `root` carrying trusted.overlay.opaque=y, as relative paths. */
-async function findOpaqueDirs(root: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  const named = await run('getfattr', ['-R', '-P', '--absolute-names', '-m', `^${OPAQUE_XATTR.replace(/\./g, '\\.')}$`, '-d', root], { okCodes: [0, 1] });
+/**
+ * Every extended attribute under `root` (one getfattr run for the tree), by relative path.
+ * Values are raw bytes ("" is the root itself).
+ */
+async function readXattrs(root: string): Promise<Map<string, Map<string, Buffer>>> {
+  const out = new Map<string, Map<string, Buffer>>();
+  const res = await run('getfattr', ['-R', '-P', '--absolute-names', '-d', '-m', '-', '-e', 'base64', root], { okCodes: [0, 1] });
   let file: string | undefined;
-  for (const line of named.stdout.split('\n')) {
-    if (line.startsWith('# file: ')) file = unescapeGetfattr(line.slice('# file: '.length));
-    else if (file !== undefined && line.startsWith(`${OPAQUE_XATTR}=`)) {
-      const v = line.slice(OPAQUE_XATTR.length + 1).replace(/^"|"$/g, '');
-      if (v === 'y') {
-        const rel = file === root ? '' : file.slice(root.length + 1);
-        out.add(rel);
-      }
+  for (const line of res.stdout.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      file = unescapeGetfattr(line.slice('# file: '.length));
+      continue;
     }
+    const eq = line.indexOf('=');
+    if (file === undefined || eq <= 0) continue;
+    const name = line.slice(0, eq);
+    const raw = line.slice(eq + 1);
+    const value = raw.startsWith('0s') ? Buffer.from(raw.slice(2), 'base64') : raw.startsWith('0x') ? Buffer.from(raw.slice(2), 'hex') : Buffer.from(raw.replace(/^"|"$/g, ''));
+    const rel = file === root ? '' : file.slice(root.length + 1);
+    let m = out.get(rel);
+    if (!m) out.set(rel, (m = new Map()));
+    m.set(name, value);
   }
   return out;
 }
@@ -204,16 +212,19 @@ export function unescapeGetfattr(s: string): string {
 }
 
 /** Walk an upper dir depth-first in name order (a dir before its children). */
-async function* walkUpper(root: string, opaque: Set<string>, rel = ''): AsyncGenerator<UpperNode> {
+async function* walkUpper(root: string, xattrs: Map<string, Map<string, Buffer>>, rel = ''): AsyncGenerator<UpperNode> {
   const entries = (await fs.readdir(join(root, rel))).sort();
   for (const name of entries) {
     const path = rel ? `${rel}/${name}` : name;
     const abs = join(root, path);
     const st = await fs.lstat(abs, { bigint: false });
-    const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtime: st.mtime, inode: `${st.dev}:${st.ino}`, nlink: st.nlink };
+    const xa = xattrs.get(path);
+    // overlay's own attributes (opaque, redirect, origin...) are not image content.
+    const own = xa ? Object.fromEntries([...xa].filter(([k]) => !k.startsWith('trusted.overlay.'))) : {};
+    const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtime: st.mtime, inode: `${st.dev}:${st.ino}`, nlink: st.nlink, ...(Object.keys(own).length ? { xattrs: own } : {}) };
     if (st.isDirectory()) {
-      yield { ...base, type: 'dir', opaque: opaque.has(path) };
-      yield* walkUpper(root, opaque, path);
+      yield { ...base, type: 'dir', opaque: xa?.get(OPAQUE_XATTR)?.toString() === 'y' };
+      yield* walkUpper(root, xattrs, path);
     } else if (st.isFile()) yield { ...base, type: 'file' };
     else if (st.isSymbolicLink()) yield { ...base, type: 'symlink', linkTarget: await fs.readlink(abs) };
     else if (st.isCharacterDevice()) yield { ...base, type: 'char', rdevMajor: devMajor(st.rdev), rdevMinor: devMinor(st.rdev) };
@@ -225,7 +236,24 @@ async function* walkUpper(root: string, opaque: Set<string>, rel = ''): AsyncGen
 
 const BLOCK = 512;
 
-/** Encode one tar header (with a PAX header first when a field does not fit ustar). */
+/** A PAX extended header block carrying `records` (values may be binary, as xattrs are). */
+function paxBlock(forPath: string, records: Array<[string, Buffer]>): Buffer {
+  const lines = records.map(([k, v]) => {
+    const rest = Buffer.concat([Buffer.from(` ${k}=`), v, Buffer.from('\n')]);
+    // The length prefix counts itself: find the fixed point.
+    let n = rest.length + 1;
+    while (String(n).length + rest.length !== n) n = String(n).length + rest.length;
+    return Buffer.concat([Buffer.from(String(n)), rest]);
+  });
+  const body = Buffer.concat(lines);
+  const h = new Header({ path: `PaxHeader/${posix.basename(forPath)}`.slice(0, 99), mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: new Date(0), type: 'ExtendedHeader', uname: '', gname: '' });
+  const head = Buffer.alloc(BLOCK);
+  h.encode(head, 0);
+  const pad = (BLOCK - (body.length % BLOCK)) % BLOCK;
+  return Buffer.concat([head, body, Buffer.alloc(pad)]);
+}
+
+/** Encode one tar header (with a PAX header first when a field does not fit ustar, or for xattrs). */
 export function encodeHeader(e: Omit<TarEntryPlan, 'source'> & { path: string }): Buffer {
   const path = e.type === 'Directory' && !e.path.endsWith('/') ? `${e.path}/` : e.path;
   const data = {
@@ -245,9 +273,18 @@ export function encodeHeader(e: Omit<TarEntryPlan, 'source'> & { path: string })
   const h = new Header(data);
   const block = Buffer.alloc(BLOCK);
   h.encode(block, 0);
-  if (!h.needPax) return block;
-  const pax = new Pax({ ...data, mtime: undefined } as ConstructorParameters<typeof Pax>[0]).encode();
-  return Buffer.concat([pax, block]);
+  const xattrs = Object.entries(e.xattrs ?? {});
+  if (!h.needPax && !xattrs.length) return block;
+  const records: Array<[string, Buffer]> = [];
+  if (h.needPax) {
+    records.push(['path', Buffer.from(path)]);
+    if (data.linkpath && Buffer.byteLength(data.linkpath) > 100) records.push(['linkpath', Buffer.from(data.linkpath)]);
+    if (data.size > 0o77777777777) records.push(['size', Buffer.from(String(data.size))]);
+    if (data.uid > 0o7777777) records.push(['uid', Buffer.from(String(data.uid))]);
+    if (data.gid > 0o7777777) records.push(['gid', Buffer.from(String(data.gid))]);
+  }
+  for (const [k, v] of xattrs) records.push([`SCHILY.xattr.${k}`, v]);
+  return Buffer.concat([paxBlock(path, records), block]);
 }
 
 /** Write a tar of `entries` (content read under `root`) to `out`; returns bytes written. */
@@ -282,12 +319,12 @@ export async function writeTar(root: string, entries: Iterable<TarEntryPlan>, ou
  * content size. Whiteout devices and opaque dirs become OCI whiteout entries.
  */
 export async function packUpperDir(upperDir: string, dest: string): Promise<UnpackResult> {
-  const opaque = await findOpaqueDirs(upperDir);
+  const xattrs = await readXattrs(upperDir);
   const nodes: UpperNode[] = [];
-  for await (const n of walkUpper(upperDir, opaque)) nodes.push(n);
+  for await (const n of walkUpper(upperDir, xattrs)) nodes.push(n);
   const plan = planUpperTar(nodes);
   // The upper dir root itself may be opaque (a dir replaced wholesale at "/" is impossible, but be exact).
-  if (opaque.has('')) plan.unshift({ path: '.wh..wh..opq', type: 'File', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: new Date(0) });
+  if (xattrs.get('')?.get(OPAQUE_XATTR)?.toString() === 'y') plan.unshift({ path: '.wh..wh..opq', type: 'File', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: new Date(0) });
   const hash = createHash('sha256');
   const out = createWriteStream(dest, { mode: 0o644 });
   try {

@@ -73,6 +73,8 @@ export interface UpperNode {
   inode?: string;
   nlink?: number;
   opaque?: boolean;
+  /** Extended attributes to carry (security.capability, user.*), overlay's own excluded. */
+  xattrs?: Record<string, Buffer>;
 }
 
 export type TarEntryType = 'Directory' | 'File' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'BlockDevice' | 'FIFO';
@@ -90,6 +92,7 @@ export interface TarEntryPlan {
   devmin?: number;
   /** Relative path in the upper dir to read content from (regular files). */
   source?: string;
+  xattrs?: Record<string, Buffer>;
 }
 
 /** Is this upper-dir node an overlay whiteout? */
@@ -106,17 +109,17 @@ export function planUpperTar(nodes: Iterable<UpperNode>): TarEntryPlan[] {
   const out: TarEntryPlan[] = [];
   const firstPathOfInode = new Map<string, string>();
   for (const n of nodes) {
-    const base = { mode: n.mode & 0o7777, uid: n.uid, gid: n.gid, mtime: n.mtime, size: 0 };
+    const base = { mode: n.mode & 0o7777, uid: n.uid, gid: n.gid, mtime: n.mtime, size: 0, ...(n.xattrs && n.type !== 'symlink' ? { xattrs: n.xattrs } : {}) };
     if (isOverlayWhiteout(n)) {
       const dir = posix.dirname(n.path);
       const name = `${WH_PREFIX}${posix.basename(n.path)}`;
-      out.push({ ...base, path: dir === '.' ? name : `${dir}/${name}`, type: 'File', mode: 0o644, uid: 0, gid: 0 });
+      out.push({ path: dir === '.' ? name : `${dir}/${name}`, type: 'File', mode: 0o644, uid: 0, gid: 0, mtime: n.mtime, size: 0 });
       continue;
     }
     switch (n.type) {
       case 'dir':
         out.push({ ...base, path: n.path, type: 'Directory' });
-        if (n.opaque) out.push({ ...base, path: `${n.path}/${WH_OPAQUE}`, type: 'File', mode: 0o644, uid: 0, gid: 0 });
+        if (n.opaque) out.push({ path: `${n.path}/${WH_OPAQUE}`, type: 'File', mode: 0o644, uid: 0, gid: 0, mtime: n.mtime, size: 0 });
         break;
       case 'file': {
         if (n.inode && (n.nlink ?? 1) > 1) {
