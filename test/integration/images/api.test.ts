@@ -180,6 +180,12 @@ describe('images: API routes and the docker CLI', function () {
     // The unpacked layer is identical content.
     assert.ok((await fs.stat(join(b.store.layerDirs('busybox')[0], 'bin/busybox'))).nlink > 100);
 
+    // docker load also takes a gzip-compressed archive.
+    await run('sh', ['-c', `gzip -c ${out} > ${out}.gz`]);
+    await b.client.delete('/images/other/name:1');
+    const gzLoad = await docker(b, ['load', '-i', `${out}.gz`]);
+    assert.match(gzLoad.stdout, /Loaded image: other\/name:1/);
+
     // Saved by ID: no tags; loading says "Loaded image ID".
     const byId = await a.client.stream('GET', `/images/${id.slice(7, 19)}/get`);
     const tarBuf = await readAll(byId);

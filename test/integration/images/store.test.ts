@@ -265,6 +265,27 @@ describe('images: store on disk (import, layers, whiteouts, commit)', function (
     assert.ok(index.manifests.some((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name'] === 'docker.io/library/busybox:latest'));
   });
 
+  it('cleans up what a crash left: temp files, orphan blobs and layer dirs, records without layers', async () => {
+    await fs.mkdir(join(root, 'tmp', 'layer-half', 'diff'), { recursive: true });
+    await fs.writeFile(join(root, 'tmp', 'blob-half'), 'partial');
+    const orphan = sha256('orphan blob');
+    await fs.writeFile(join(root, 'blobs', 'sha256', orphan.slice(7)), 'orphan blob');
+    await fs.mkdir(join(root, 'layers', 'f'.repeat(64), 'diff'), { recursive: true });
+    await fs.writeFile(join(root, 'layers', 'f'.repeat(64), 'layer.json'), JSON.stringify({ diffId: `sha256:${'f'.repeat(64)}`, size: 0 }));
+    // A record whose layer dir is gone (deleted mid-way): the image is dropped, not served broken.
+    const ghostCfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'e'.repeat(64)}`] } }));
+    await fs.writeFile(join(root, 'blobs', 'sha256', sha256(ghostCfg).slice(7)), ghostCfg);
+    await fs.writeFile(join(root, 'imagedb', `${sha256(ghostCfg).slice(7)}.json`), JSON.stringify({ id: sha256(ghostCfg), manifest: { mediaType: 'x', digest: orphan, size: 1 }, layers: [], added: new Date().toISOString() }));
+    const reopened = await ImageStore.open({ root, events: new EventBus() });
+    assert.deepEqual(await fs.readdir(join(root, 'tmp')), []);
+    assert.ok(!(await reopened.hasBlob(orphan)));
+    assert.ok(!(await reopened.hasBlob(sha256(ghostCfg))));
+    assert.ok(!(await fs.lstat(join(root, 'layers', 'f'.repeat(64))).catch(() => undefined)));
+    assert.ok(!reopened.get(sha256(ghostCfg)));
+    assert.equal(reopened.resolve('busybox').id, busyboxId, 'real images are untouched');
+    assert.ok(await fs.stat(join(reopened.layerDirs('busybox')[0], 'bin/busybox')));
+  });
+
   it('registers a pulled-style manifest (gzip layers, docker media types) and checks diffIDs', async () => {
     const tar = await busyboxRootfs();
     const gzFile = join(base, 'bb.tar.gz');
