@@ -188,6 +188,23 @@ describe('shoal CLI against shoald: images, networks, volumes, system', function
     assert.equal((await shoal(['volume', 'ls', '-q'])).stdout, '');
   });
 
+  it('events: since/until window, filters, default lines and --format', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    assert.equal((await shoal(['volume', 'create', 'evvol'])).code, 0);
+    assert.equal((await shoal(['volume', 'rm', 'evvol'])).code, 0);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const fmt = await shoal(['events', '--since', since, '--until', until, '-f', 'type=volume', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}}']);
+    assert.deepEqual([fmt.code, fmt.stdout], [0, 'volume create evvol\nvolume destroy evvol\n']);
+    const lines = await shoal(['events', '--since', '10m', '--until', '0s', '-f', 'type=volume', '-f', 'event=create']);
+    assert.equal(lines.code, 0, lines.stderr);
+    assert.match(lines.stdout, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}(Z|[+-]\d{2}:\d{2}) volume create evvol \(driver=local\)\n$/m);
+    const json = await shoal(['system', 'events', '--since', since, '--until', until, '-f', 'type=volume', '--format', 'json']);
+    const first = JSON.parse(json.stdout.split('\n')[0]) as { Type: string; Actor: { ID: string } };
+    assert.deepEqual([first.Type, first.Actor.ID], ['volume', 'evvol']);
+    const bad = await shoal(['events', '--since', 'yesterday']);
+    assert.deepEqual([bad.code, bad.stderr], [1, 'failed to parse value as time or duration: "yesterday"\n']);
+  });
+
   it('build from a context directory and from stdin', async function () {
     const ctx = join(dir, 'ctx');
     await fs.mkdir(join(ctx, 'files'), { recursive: true });
