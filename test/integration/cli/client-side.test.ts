@@ -1,7 +1,8 @@
 // The CLI's own behaviour (exit codes, error texts, progress rendering, hijacked streams,
 // build context) against a small in-test API server on a unix socket: a test of the client.
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -10,6 +11,7 @@ import { ApiServer, Router, frame, StreamType, type ApiContext } from '../../../
 import { logger } from '../../../shared/log';
 import { conflict, invalid, notFound } from '../../../shared/errors';
 import { shoal } from './helpers';
+import { SHOAL } from '../../helpers/daemon';
 
 function readBytes(s: Duplex, n: number): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -231,6 +233,57 @@ describe('shoal CLI client behaviour (in-test API server)', function () {
     fakeContainer({ exitCode: 0, startError: 'exec: "/etc": permission denied' });
     const d = await shoal(host, ['run', '-d', '--name', 'x', 'busybox', '/etc']);
     assert.equal(d.code, 126);
+  });
+
+  it('run -it on a terminal: raw mode, console size, resize, raw (undemultiplexed) output', async function () {
+    if (!existsSync('/usr/bin/script')) this.skip();
+    let created: { Tty?: boolean; OpenStdin?: boolean; HostConfig?: { ConsoleSize?: number[] } } | undefined;
+    const resizes: string[] = [];
+    let done!: () => void;
+    const exited = new Promise<void>((r) => (done = r));
+    on('POST /containers/create', async (ctx) => {
+      created = (await record(ctx)) as typeof created;
+      ctx.send(201, { Id: 'c0ffee', Warnings: [] });
+    });
+    on('POST /containers/c0ffee/attach', async (ctx) => {
+      const s = ctx.hijack();
+      s.write('ready> ');
+      s.on('data', (d: Buffer) => {
+        s.write(`[${d.toString('hex')}]`);
+        if (d.includes(0x71)) {
+          s.end();
+          done();
+        }
+      });
+    });
+    on('POST /containers/c0ffee/wait', async (ctx) => {
+      const out = ctx.stream();
+      await exited;
+      out.writeJson({ StatusCode: 0 });
+      out.end();
+    });
+    on('POST /containers/c0ffee/start', (ctx) => ctx.noContent());
+    on('POST /containers/c0ffee/resize', async (ctx) => {
+      resizes.push(`${ctx.query.str('h')}x${ctx.query.str('w')}`);
+      ctx.noContent();
+    });
+    // script(1) gives the CLI a pseudo-terminal of 40 rows and 100 columns.
+    const inner = `stty rows 40 cols 100; exec ${process.execPath} ${SHOAL} -H ${host} run -it --name tty busybox sh`;
+    const p = spawn('script', ['-qec', inner, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    const closed = new Promise<number | null>((r) => p.on('close', r));
+    while (!out.includes('ready> ')) await new Promise((r) => setTimeout(r, 20));
+    p.stdin.write('ab');
+    while (!out.includes('[6162]')) await new Promise((r) => setTimeout(r, 20));
+    p.stdin.write('q');
+    const code = await closed;
+    assert.equal(code, 0, out);
+    assert.match(out, /ready> \[6162\]\[71\]/, 'typed keys reach the container unbuffered (raw mode) and come back as is');
+    assert.equal(created?.Tty, true);
+    assert.equal(created?.OpenStdin, true);
+    assert.deepEqual(created?.HostConfig?.ConsoleSize, [40, 100]);
+    assert.ok(resizes.includes('40x100'), `resize sent: ${resizes.join(',')}`);
   });
 
   it('run -d prints the ID and does not attach', async () => {
