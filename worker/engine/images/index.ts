@@ -23,3 +23,5 @@ export {
   INVALID_FORMAT,
 } from './reference';
 export { type ImageConfigDoc, type HistoryEntry, applyChanges, childConfig, importConfig, decodeConfig, encodeConfig } from './config';
+export { loadArchive, saveArchive, type LoadedImage } from './archive';
+export { checkFilterKeys, referenceMatches } from './filters';
