@@ -22,7 +22,11 @@ async function streamProgress(ctx: ApiContext, it: AsyncIterator<Record<string, 
   try {
     if (!first.done) out.writeJson(first.value);
     for (let r = first.done ? first : await it.next(); !r.done; r = await it.next()) {
-      if (out.closed()) break;
+      if (out.closed()) {
+        // Let the producer run its cleanup (an abandoned pull releases the blobs it holds).
+        await it.return?.();
+        break;
+      }
       out.writeJson(r.value);
     }
   } catch (e) {
