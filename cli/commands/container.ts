@@ -44,12 +44,12 @@ function defineStart(cmd: ShoalCommand, cli: Cli): void {
       const stdin = !!o.interactive && !!c.Config?.OpenStdin;
       if (tty && stdin && !cli.io.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
       const socket = await cli.client.hijack('POST', `${containerPath(c.Id)}/attach`, { query: { stream: 1, stdin: stdin ? 1 : undefined, stdout: 1, stderr: 1 } });
-      const pump = pumpStreams(socket, cli.io, { tty, stdin, resize: (h, w) => cli.client.post(`${containerPath(c.Id)}/resize`, { query: { h, w } }) });
+      const pump = pumpStreams(socket, cli.io, { tty, stdin, detachKeys: o.detachKeys, resize: (h, w) => cli.client.post(`${containerPath(c.Id)}/resize`, { query: { h, w } }) });
       const unproxy = tty ? undefined : proxySignals(cli, c.Id);
       try {
         await cli.client.post(`${containerPath(c.Id)}/start`);
         pump.resizeNow();
-        await pump.done;
+        if ((await pump.done).detached) return;
         cli.exitCode = await exitCodeOf(cli, c.Id);
       } finally {
         pump.stop();
@@ -229,10 +229,10 @@ function defineExec(cmd: ShoalCommand, cli: Cli): void {
         return;
       }
       const socket = await cli.client.hijack('POST', `${execPath}/start`, { body: { Detach: false, Tty: tty, ConsoleSize: consoleSize } });
-      const pump = pumpStreams(socket, io, { tty, stdin: interactive, resize: (h, w) => cli.client.post(`${execPath}/resize`, { query: { h, w } }) });
+      const pump = pumpStreams(socket, io, { tty, stdin: interactive, detachKeys: o.detachKeys, resize: (h, w) => cli.client.post(`${execPath}/resize`, { query: { h, w } }) });
       try {
         pump.resizeNow();
-        await pump.done;
+        if ((await pump.done).detached) return;
       } finally {
         pump.stop();
         socket.destroy();
@@ -259,11 +259,11 @@ function defineAttach(cmd: ShoalCommand, cli: Cli): void {
       const stdin = o.stdin !== false && !!c.Config?.OpenStdin;
       if (tty && stdin && !cli.io.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
       const socket = await cli.client.hijack('POST', `${containerPath(c.Id)}/attach`, { query: { stream: 1, stdin: stdin ? 1 : undefined, stdout: 1, stderr: 1 } });
-      const pump = pumpStreams(socket, cli.io, { tty, stdin, resize: (h, w) => cli.client.post(`${containerPath(c.Id)}/resize`, { query: { h, w } }) });
+      const pump = pumpStreams(socket, cli.io, { tty, stdin, detachKeys: o.detachKeys, resize: (h, w) => cli.client.post(`${containerPath(c.Id)}/resize`, { query: { h, w } }) });
       const unproxy = !tty && o.sigProxy !== false ? proxySignals(cli, c.Id) : undefined;
       try {
         pump.resizeNow();
-        await pump.done;
+        if ((await pump.done).detached) return;
       } finally {
         pump.stop();
         socket.destroy();

@@ -8,7 +8,7 @@ import { ExitError } from '../errors';
 import { list, type ShoalCommand } from '../program';
 import { buildCreateRequest, type CreateRequest, type RunFlags } from '../opts/run';
 import { familiarString, parseRef, refName, withDefaultTag } from '../reference';
-import { pumpStreams } from '../io/attach';
+import { parseDetachKeys, pumpStreams } from '../io/attach';
 
 /** The flags run and create share, with docker's names. */
 export function addCreateFlags(cmd: ShoalCommand): ShoalCommand {
@@ -173,6 +173,7 @@ async function runContainer(cli: Cli, req: CreateRequest, f: RunFlags): Promise<
   const tty = !!f.tty;
   const interactive = !!f.interactive;
   if (tty && interactive && !io.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+  if (f.detachKeys !== undefined) parseDetachKeys(f.detachKeys);
   if (tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) req.body.HostConfig.ConsoleSize = [io.stdout.rows, io.stdout.columns];
   const id = await createContainer(cli, req, !!f.quiet);
   if (f.detach) {
@@ -187,12 +188,13 @@ async function runContainer(cli: Cli, req: CreateRequest, f: RunFlags): Promise<
   const wait = client.early('POST', `/containers/${id}/wait`, { query: { condition: f.rm ? 'removed' : 'next-exit' } });
   // A daemon that holds its headers back until the exit must not block the start forever.
   await Promise.race([wait.headers, delay(2000, undefined, { ref: false })]);
-  const pump = socket ? pumpStreams(socket, io, { tty, stdin: !!b.AttachStdin, resize: (h, w) => client.post(`/containers/${id}/resize`, { query: { h, w } }) }) : undefined;
+  const pump = socket ? pumpStreams(socket, io, { tty, stdin: !!b.AttachStdin, detachKeys: f.detachKeys, resize: (h, w) => client.post(`/containers/${id}/resize`, { query: { h, w } }) }) : undefined;
   const signals = !tty && f.sigProxy !== false ? proxySignals(cli, id) : undefined;
   try {
     await startOrFail(cli, id);
     pump?.resizeNow();
-    if (pump) await pump.done;
+    // Detached with the escape keys: the container goes on, the CLI ends successfully.
+    if (pump && (await pump.done).detached) return 0;
     const { status, body } = await wait.result;
     if (status >= 400) return await exitCodeAfterWaitFailure(cli, id);
     const parsed = JSON.parse(body.toString() || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };

@@ -3,9 +3,12 @@
 import type { Duplex } from 'node:stream';
 import { Demuxer, StreamType } from '../../shared/api/stdcopy';
 import type { CliIO } from '../context';
+import { ExitError } from '../errors';
 
 export interface PumpOptions {
   tty: boolean;
+  /** Key sequence that detaches from a TTY session (docker's ctrl-p,ctrl-q by default). */
+  detachKeys?: string;
   /** Forward local stdin into the connection (and half-close it at EOF). */
   stdin: boolean;
   /** Tell the daemon the terminal size (height, width): at start and on every resize. */
@@ -13,8 +16,8 @@ export interface PumpOptions {
 }
 
 export interface Pump {
-  /** Resolves when the container side closes its output. */
-  done: Promise<void>;
+  /** Resolves when the container side closes its output, or the user typed the detach keys. */
+  done: Promise<{ detached: boolean }>;
   /** Send the current terminal size (after the process has started). */
   resizeNow(): void;
   /** Stop forwarding and restore the terminal. */
@@ -39,8 +42,35 @@ export function pumpStreams(socket: Duplex, io: CliIO, opts: PumpOptions): Pump 
   };
   socket.on('data', onData);
 
+  // Detach keys are watched on the client side, for a TTY only, as docker does.
+  const escape = opts.tty && opts.stdin ? parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS) : [];
+  let matched = 0;
+  let detach: (() => void) | undefined;
+  const send = (b: Buffer) => {
+    if (b.length && !socket.destroyed && socket.writable) socket.write(b);
+  };
   const onInput = (chunk: Buffer) => {
-    if (!socket.destroyed && socket.writable) socket.write(chunk);
+    if (!escape.length) return send(chunk);
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b === escape[matched]) {
+        matched++;
+        if (matched === escape.length) {
+          send(Buffer.from(out));
+          detach?.();
+          return;
+        }
+        continue;
+      }
+      if (matched > 0) {
+        // not the sequence after all: pass on what was held back
+        out.push(...escape.slice(0, matched));
+        matched = b === escape[0] ? 1 : 0;
+        if (matched) continue;
+      }
+      out.push(b);
+    }
+    send(Buffer.from(out));
   };
   const onInputEnd = () => {
     if (!socket.destroyed && socket.writable) socket.end();
@@ -73,14 +103,37 @@ export function pumpStreams(socket: Duplex, io: CliIO, opts: PumpOptions): Pump 
     if (opts.tty && out.isTTY) (out as unknown as NodeJS.EventEmitter).off('resize', onResize);
   };
 
-  const done = new Promise<void>((resolve) => {
+  const done = new Promise<{ detached: boolean }>((resolve) => {
     const finish = () => {
       stop();
-      resolve();
+      resolve({ detached: false });
+    };
+    detach = () => {
+      stop();
+      resolve({ detached: true });
     };
     socket.once('end', finish);
     socket.once('close', finish);
     socket.once('error', finish);
   });
   return { done, resizeNow: sendSize, stop };
+}
+
+export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
+
+/** "ctrl-p,ctrl-q" or "a,ctrl-@" into bytes; ctrl-a..z, @, [, \\, ], ^, _ as docker allows. */
+export function parseDetachKeys(spec: string): number[] {
+  const out: number[] = [];
+  for (const key of spec.split(',')) {
+    const k = key.trim();
+    if (k.length === 1) {
+      out.push(k.charCodeAt(0));
+      continue;
+    }
+    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(k);
+    if (!m) throw new ExitError(1, `Invalid detach keys (${spec}) provided`);
+    const c = m[1];
+    out.push(c >= 'a' && c <= 'z' ? c.charCodeAt(0) - 96 : { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 }[c]!);
+  }
+  return out;
 }

@@ -286,6 +286,46 @@ describe('shoal CLI client behaviour (in-test API server)', function () {
     assert.ok(resizes.includes('40x100'), `resize sent: ${resizes.join(',')}`);
   });
 
+  it('run -it: ctrl-p ctrl-q detaches and leaves the container running', async function () {
+    if (!existsSync('/usr/bin/script')) this.skip();
+    const received: Buffer[] = [];
+    let attachClosed = false;
+    let waitAbandoned = false;
+    on('POST /containers/create', (ctx) => ctx.send(201, { Id: 'c0ffee', Warnings: [] }));
+    on('POST /containers/c0ffee/attach', async (ctx) => {
+      const s = ctx.hijack();
+      s.write('ready> ');
+      s.on('data', (d: Buffer) => {
+        received.push(d);
+        s.write('.');
+      });
+      s.on('error', () => undefined); // the CLI drops the connection when it detaches
+      s.on('close', () => (attachClosed = true));
+    });
+    on('POST /containers/c0ffee/wait', async (ctx) => {
+      const out = ctx.stream();
+      // The container never exits: only the CLI going away ends this wait.
+      await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()));
+      waitAbandoned = true;
+      out.end();
+    });
+    on('POST /containers/c0ffee/start', (ctx) => ctx.noContent());
+    on('POST /containers/c0ffee/resize', (ctx) => ctx.noContent());
+    const inner = `stty rows 24 cols 80; exec ${process.execPath} ${SHOAL} -H ${host} run -it busybox sh`;
+    const p = spawn('script', ['-qec', inner, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    const closed = new Promise<number | null>((r) => p.on('close', r));
+    while (!out.includes('ready> ')) await new Promise((r) => setTimeout(r, 20));
+    // ctrl-p followed by something else is passed on; ctrl-p ctrl-q is not
+    p.stdin.write('a\x10b');
+    while (Buffer.concat(received).toString('latin1') !== 'a\x10b') await new Promise((r) => setTimeout(r, 20));
+    p.stdin.write('c\x10\x11');
+    assert.equal(await closed, 0, out);
+    assert.equal(Buffer.concat(received).toString('latin1'), 'a\x10bc');
+    while (!attachClosed || !waitAbandoned) await new Promise((r) => setTimeout(r, 20));
+  });
+
   it('run -d prints the ID and does not attach', async () => {
     fakeContainer({ exitCode: 0 });
     const r = await shoal(host, ['run', '-d', '--name', 'x', 'busybox', 'sleep', '1']);

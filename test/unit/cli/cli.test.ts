@@ -13,6 +13,7 @@ import { filtersJson, addFilter } from '../../../cli/opts/filters';
 import { rewriteBooleans, ShoalCommand } from '../../../cli/program';
 import { buildArgs } from '../../../cli/commands/build';
 import { isArchive, tarEntry } from '../../../cli/io/buildcontext';
+import { parseDetachKeys } from '../../../cli/io/attach';
 
 describe('cli host resolution', () => {
   it('-H wins, then SHOAL_HOST, then DOCKER_HOST, then the default socket', () => {
@@ -148,5 +149,13 @@ describe('cli build helpers', () => {
     assert.ok(isArchive(Buffer.concat([entry, Buffer.alloc(1024)])));
     assert.ok(isArchive(Buffer.from([0x1f, 0x8b, 8, 0])));
     assert.ok(!isArchive(Buffer.from('FROM busybox\nRUN true\n')));
+  });
+});
+
+describe('cli detach keys', () => {
+  it('parses docker\'s key syntax', () => {
+    assert.deepEqual(parseDetachKeys('ctrl-p,ctrl-q'), [16, 17]);
+    assert.deepEqual(parseDetachKeys('a,ctrl-@,ctrl-[,ctrl-\\,ctrl-_'), [97, 0, 27, 28, 31]);
+    assert.throws(() => parseDetachKeys('ctrl-1'), /Invalid detach keys \(ctrl-1\) provided/);
   });
 });
