@@ -14,8 +14,8 @@ export function buildProgram(cli: Cli, groups: CommandGroup[] = GROUPS): ShoalCo
     .option('-H, --host <address>', 'Daemon socket to connect to (unix:///path or tcp://host:port)')
     .option('-D, --debug', 'Enable debug mode')
     .option('-l, --log-level <level>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")')
-    .version(CLI_VERSION, '-v, --version', 'Print version information and quit')
-    .helpOption('--help', 'Print usage')
+    .version(`shoal version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
+    .helpOption('-h, --help', 'Print usage')
     .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => cli.io.stdout.write(s), writeErr: (s) => cli.io.stderr.write(s) })
     .usageExit(1);
