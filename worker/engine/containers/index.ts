@@ -1,0 +1,5 @@
+export { ContainerManager, type ContainerManagerOptions } from './manager';
+export { AttachSession, type AttachOptions } from './attach';
+export type { ExecConfig } from './exec';
+export type { LogEntry } from './logs';
+export type { ContainerRecord, ContainerConfig, HostConfig, CreateRequest, ContainerState, WaitCondition, WaitResult } from './types';

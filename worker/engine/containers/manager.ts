@@ -1,0 +1,1200 @@
+import { promises as fs, watch as fsWatch, type FSWatcher } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { conflict, errorMessage, internal, invalid, isShoalError, notFound, ShoalError } from '../../../shared/errors';
+import type { EventBus } from '../../../shared/events';
+import { exists, writeFileAtomic, writeJsonAtomic } from '../../../shared/fsutil';
+import { newId, shortId } from '../../../shared/ids';
+import { logger, type Logger } from '../../../shared/log';
+import { run } from '../../../shared/exec';
+import type { DaemonConfig } from '../../daemon/config';
+import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
+import { cgroups, OciRuntime, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
+import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint } from '../rootfs';
+import { AttachSession, type AttachOptions } from './attach';
+import { applyChanges, commitConfig } from './commit';
+import { ExecManager, type ExecConfig } from './exec';
+import { classifyStartFailure, parseExitFile } from './exitcodes';
+import { HealthMonitor, probeCommand } from './health';
+import { hostFacts, type HostFacts } from './host';
+import { readLog, parseTail, parseUnixNs, type LogEntry } from './logs';
+import { mergeConfig } from './merge';
+import { copyUpVolume, mountPointOf, planMounts, resolveMounts } from './mounts';
+import { Mutex } from './mutex';
+import { generateName, normalizeName } from './names';
+import { ContainerPaths, cuuidOf } from './paths';
+import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus } from './present';
+import { decideRestart, restartOnDaemonStart } from './restart';
+import { processEnv, rlimitsFor, specInputFor } from './runtime-config';
+import { RecordStore } from './store';
+import type { ContainerConfig, ContainerRecord, HealthState, WaitCondition, WaitResult } from './types';
+import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './user';
+import { checkCreateTypes, validateConfig, validateHostConfig } from './validate';
+
+export interface ContainerManagerOptions {
+  config: DaemonConfig;
+  images: ImageResolver & LayerCommitter;
+  networking: ContainerNetworking;
+  volumes: VolumeResolver;
+  events: EventBus;
+}
+
+/** A container's in-memory companion: its lock, waiters and timers. */
+interface Live {
+  rec: ContainerRecord;
+  lock: Mutex;
+  exitWaiters: Array<(code: number) => void>;
+  removeWaiters: Array<(code: number) => void>;
+  pendingAttach: Set<AttachSession>;
+  restartTimer?: NodeJS.Timeout;
+  /** stop/kill asked for this exit: no restart policy for it. */
+  suppressRestart: boolean;
+  removing: boolean;
+  lastBackoffMs: number;
+  startedAtMs: number;
+  health?: HealthMonitor;
+  exitCheck?: Promise<void>;
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+
+/**
+ * The container engine: create .. rm on crun (or runc) under conmon, overlay rootfs, cgroup
+ * limits, logs, attach, exec, health checks and restart policies. Containers outlive the
+ * daemon; `open` adopts the ones a previous daemon left running.
+ */
+export class ContainerManager {
+  readonly paths: ContainerPaths;
+  private readonly store: RecordStore;
+  private readonly byId = new Map<string, Live>();
+  private readonly names = new Map<string, string>(); // "/name" -> id (reserved during create too)
+  private readonly runtimes = new Map<RuntimeName, OciRuntime>();
+  private readonly log: Logger = logger('containers');
+  private readonly execs: ExecManager;
+  private watcher?: FSWatcher;
+  private reconcileTimer?: NodeJS.Timeout;
+  private closing = false;
+  private swapAccounting = false;
+
+  private constructor(
+    private readonly opts: ContainerManagerOptions,
+    private readonly defaultRuntime: RuntimeName,
+    private readonly conmon: string,
+    private readonly facts: HostFacts,
+  ) {
+    this.paths = new ContainerPaths(opts.config);
+    this.store = new RecordStore(this.paths);
+    this.execs = new ExecManager({
+      events: opts.events,
+      conmonPaths: this.conmonPaths,
+      availableCaps: facts.capabilities,
+      nofileHard: facts.nofileHard,
+      runningContainer: (ref) => this.runningRecord(ref),
+      runtimeFor: (r) => this.runtimeFor(r),
+      execDir: (cid, eid) => this.paths.execDir(cid, eid),
+      attachSocket: (cuuid) => this.paths.attachSocket(cuuid),
+      resolveUser: (r, spec) => this.resolveUserIn(r, spec),
+      eventAttrs: (r) => this.eventAttrs(r),
+    });
+  }
+
+  static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
+    const log = logger('containers');
+    const chosen = await selectRuntime(opts.config.runtime, log);
+    const conmon = await findExecutable('conmon');
+    if (!conmon) throw new ShoalError('UNAVAILABLE', 'conmon is not installed (Debian package conmon); containers need it as their monitor');
+    const m = new ContainerManager(opts, chosen.name, conmon, await hostFacts());
+    for (const name of ['crun', 'runc'] as const) {
+      const p = name === chosen.name ? chosen.path : await findExecutable(name);
+      if (p) m.runtimes.set(name, new OciRuntime(name, p, m.paths.runtimeRoot(name)));
+    }
+    m.swapAccounting = await cgroups.swapAccounting();
+    for (const d of [m.paths.root, m.paths.bundles, m.paths.exits, m.paths.sockets]) await fs.mkdir(d, { recursive: true, mode: 0o711 });
+    await m.adopt();
+    return m;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.watcher?.close();
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.execs.close();
+    for (const c of this.byId.values()) {
+      c.health?.stop();
+      if (c.restartTimer) clearTimeout(c.restartTimer);
+      for (const s of c.pendingAttach) s.close();
+    }
+    // Containers keep running under conmon; the parent cgroup goes only if nothing is left in it.
+    await cgroups.removeCgroupIfEmpty(this.opts.config.cgroupParent).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  private get conmonPaths(): ConmonPaths {
+    return { conmon: this.conmon, exitDir: this.paths.exits, socketDir: this.paths.sockets };
+  }
+
+  private runtimeFor(r: ContainerRecord): OciRuntime {
+    const rt = this.runtimes.get(r.shoal.runtime) ?? this.runtimes.get(this.defaultRuntime);
+    if (!rt) throw internal(`runtime ${r.shoal.runtime} is not available`);
+    return rt;
+  }
+
+  private find(ref: string): Live | undefined {
+    if (!ref) return undefined;
+    const direct = this.byId.get(ref);
+    if (direct) return direct;
+    const byName = this.names.get(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName && this.byId.has(byName)) return this.byId.get(byName);
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const hits = [...this.byId.values()].filter((c) => c.rec.Id.startsWith(ref));
+    if (hits.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);
+    return hits[0];
+  }
+
+  private must(ref: string): Live {
+    const c = this.find(ref);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+
+  /** The record of a container (a copy); 404 when unknown. */
+  get(ref: string): ContainerRecord {
+    return structuredClone(this.must(ref).rec);
+  }
+
+  private runningRecord(ref: string): ContainerRecord {
+    const c = this.must(ref);
+    if (!c.rec.State.Running || c.rec.State.Restarting) throw conflict(`Container ${c.rec.Id} is not running`);
+    if (c.rec.State.Paused) throw conflict(`Container ${c.rec.Id} is paused, unpause the container before exec`);
+    return c.rec;
+  }
+
+  private eventAttrs(r: ContainerRecord): Record<string, string> {
+    return { ...(r.Config.Labels ?? {}), image: r.Config.Image, name: r.Name.slice(1) };
+  }
+
+  private emit(r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.opts.events.publish('container', action, r.Id, { ...this.eventAttrs(r), ...extra });
+  }
+
+  private async save(c: Live): Promise<void> {
+    if (c.removing && !this.byId.has(c.rec.Id)) return;
+    await this.store.save(c.rec);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  /**
+   * Create a container from a POST /containers/create body. Everything is checked before
+   * anything is made, and the record is written last: a failure (or a crash) leaves no
+   * container, directory, mount or volume behind.
+   */
+  async create(body: unknown, opts: { name?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
+    const req = checkCreateTypes(body);
+    validateConfig(req);
+    const hc = { ...(req.HostConfig ?? {}) };
+    const warnings = validateHostConfig(hc, { ncpu: this.facts.ncpu, nofileHard: this.facts.nofileHard, swapAccounting: this.swapAccounting, runtimes: [...this.runtimes.keys()] });
+    if (!req.Image) throw invalid('no image specified: Config.Image is empty');
+    const name = opts.name ? normalizeName(opts.name) : generateName((n) => this.names.has(n));
+    const taken = this.names.get(name);
+    if (taken) throw conflict(`Conflict. The container name "${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
+    let networkMode = hc.NetworkMode || 'default';
+    if (networkMode.startsWith('container:')) {
+      const target = this.must(networkMode.slice('container:'.length));
+      networkMode = `container:${target.rec.Id}`;
+    }
+    for (const key of ['IpcMode', 'PidMode'] as const) {
+      const v = hc[key];
+      if (v?.startsWith('container:')) hc[key] = `container:${this.must(v.slice('container:'.length)).rec.Id}`;
+    }
+    const planned = planMounts(hc, { ...(req.Volumes ?? {}) });
+    const image = await this.opts.images.resolveForRun(req.Image);
+    const imagePlanned = planMounts({}, image.config.Volumes).filter((m) => !planned.some((p) => p.destination === m.destination));
+    const allPlanned = [...planned, ...imagePlanned];
+
+    const id = newId();
+    const hostname = req.Hostname || (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
+    const merged = mergeConfig(req, image.config, { hostname, imageRef: req.Image });
+    const runtime = (hc.Runtime as RuntimeName | undefined) || this.defaultRuntime;
+
+    this.names.set(name, id); // reserve while we work
+    const dir = this.paths.dir(id);
+    let volumesAcquired: string[] = [];
+    try {
+      await fs.mkdir(dir, { recursive: true, mode: 0o710 });
+      await prepareInitLayer(this.paths.init(id));
+      const layerDirs = [...image.layerDirs, this.paths.init(id)];
+      await mountOverlay({ lowerDirs: layerDirs, upperDir: this.paths.upper(id), workDir: this.paths.work(id), target: this.paths.merged(id) });
+      const rootfs = this.paths.merged(id);
+      const user = await this.lookupUser(rootfs, merged.config.User, hc.GroupAdd ?? []);
+      if (merged.config.WorkingDir) {
+        if (!merged.config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${merged.config.WorkingDir}' is invalid, it needs to be an absolute path`);
+        const wd = await resolveInRoot(rootfs, merged.config.WorkingDir);
+        const st = await fs.stat(wd).catch(() => undefined);
+        if (st && !st.isDirectory()) throw invalid(`Cannot mkdir: ${merged.config.WorkingDir} is not a directory`);
+        if (!st) await fs.mkdir(wd, { recursive: true, mode: 0o755 });
+      }
+      const mounts = await resolveMounts(allPlanned, id, this.opts.volumes);
+      volumesAcquired = mounts.filter((m) => m.volumeName).map((m) => m.volumeName!);
+      for (const m of mounts) await copyUpVolume(rootfs, m);
+      const tmpfs: Record<string, string[]> = {};
+      for (const m of mounts) if (m.type === 'tmpfs') tmpfs[m.destination] = m.tmpfsOptions ?? [];
+
+      const hostConfig = this.normalizeHostConfig(hc, networkMode);
+      const rec: ContainerRecord = {
+        Id: id,
+        Created: new Date().toISOString(),
+        Path: merged.path,
+        Args: merged.args,
+        Config: merged.config,
+        HostConfig: hostConfig,
+        NetworkingConfig: req.NetworkingConfig,
+        Image: image.id,
+        Name: name,
+        RestartCount: 0,
+        State: initialState(),
+        NetworkSettings: { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, Networks: {} },
+        Mounts: mounts.map(mountPointOf),
+        LogPath: this.paths.log(id),
+        ResolvConfPath: this.paths.resolvConf(id),
+        HostnamePath: this.paths.hostname(id),
+        HostsPath: this.paths.hosts(id),
+        shoal: {
+          runtime,
+          imageRef: req.Image,
+          layerDirs,
+          manuallyStopped: false,
+          hasBeenStarted: false,
+          volumes: mounts.filter((m) => m.volumeName).map((m) => ({ name: m.volumeName!, anonymous: !!m.anonymous })),
+          tmpfs,
+          user,
+        },
+      };
+      for (const f of [rec.HostsPath, rec.ResolvConfPath, rec.HostnamePath]) await fs.writeFile(f, '', { mode: 0o644 });
+      await this.store.save(rec); // the container exists from here on
+      this.byId.set(id, this.live(rec));
+      this.emit(rec, 'create');
+      return { Id: id, Warnings: warnings };
+    } catch (e) {
+      this.names.delete(name);
+      await unmountAll(dir).catch((err) => this.log.warn({ err, id }, 'cleanup after failed create: unmount'));
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (volumesAcquired.length) await this.opts.volumes.release(id, volumesAcquired, true).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private live(rec: ContainerRecord): Live {
+    return { rec, lock: new Mutex(), exitWaiters: [], removeWaiters: [], pendingAttach: new Set(), suppressRestart: false, removing: false, lastBackoffMs: 0, startedAtMs: 0 };
+  }
+
+  /** Fill HostConfig with Docker's defaults, so inspect shows every field. */
+  private normalizeHostConfig(hc: Partial<ContainerRecord['HostConfig']>, networkMode: string): ContainerRecord['HostConfig'] {
+    return {
+      Binds: hc.Binds ?? null,
+      ContainerIDFile: hc.ContainerIDFile ?? '',
+      LogConfig: { Type: hc.LogConfig?.Type || 'json-file', Config: hc.LogConfig?.Config ?? {} },
+      NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
+      PortBindings: hc.PortBindings ?? {},
+      RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+      AutoRemove: hc.AutoRemove ?? false,
+      VolumeDriver: hc.VolumeDriver ?? '',
+      VolumesFrom: hc.VolumesFrom ?? null,
+      ConsoleSize: hc.ConsoleSize ?? [0, 0],
+      CapAdd: hc.CapAdd ?? null,
+      CapDrop: hc.CapDrop ?? null,
+      CgroupnsMode: hc.CgroupnsMode ?? 'host',
+      Dns: hc.Dns ?? [],
+      DnsOptions: hc.DnsOptions ?? [],
+      DnsSearch: hc.DnsSearch ?? [],
+      ExtraHosts: hc.ExtraHosts ?? null,
+      GroupAdd: hc.GroupAdd ?? null,
+      IpcMode: hc.IpcMode || 'private',
+      Cgroup: hc.Cgroup ?? '',
+      Links: hc.Links ?? null,
+      OomScoreAdj: hc.OomScoreAdj ?? 0,
+      PidMode: hc.PidMode ?? '',
+      Privileged: hc.Privileged ?? false,
+      PublishAllPorts: hc.PublishAllPorts ?? false,
+      ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+      SecurityOpt: hc.SecurityOpt ?? null,
+      ...(hc.Tmpfs ? { Tmpfs: hc.Tmpfs } : {}),
+      UTSMode: hc.UTSMode ?? '',
+      UsernsMode: hc.UsernsMode ?? '',
+      ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+      ...(hc.Sysctls ? { Sysctls: hc.Sysctls } : {}),
+      Runtime: hc.Runtime || this.defaultRuntime,
+      Isolation: '',
+      CpuShares: hc.CpuShares ?? 0,
+      Memory: hc.Memory ?? 0,
+      NanoCpus: hc.NanoCpus ?? 0,
+      CgroupParent: hc.CgroupParent ?? '',
+      BlkioWeight: hc.BlkioWeight ?? 0,
+      CpuPeriod: hc.CpuPeriod ?? 0,
+      CpuQuota: hc.CpuQuota ?? 0,
+      CpuRealtimePeriod: hc.CpuRealtimePeriod ?? 0,
+      CpuRealtimeRuntime: hc.CpuRealtimeRuntime ?? 0,
+      CpusetCpus: hc.CpusetCpus ?? '',
+      CpusetMems: hc.CpusetMems ?? '',
+      Devices: hc.Devices ?? [],
+      DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
+      MemoryReservation: hc.MemoryReservation ?? 0,
+      MemorySwap: hc.MemorySwap ?? 0,
+      MemorySwappiness: hc.MemorySwappiness ?? null,
+      OomKillDisable: hc.OomKillDisable ?? null,
+      PidsLimit: hc.PidsLimit ?? null,
+      Ulimits: hc.Ulimits ?? null,
+      MaskedPaths: hc.MaskedPaths ?? null,
+      ReadonlyPaths: hc.ReadonlyPaths ?? null,
+      ...(hc.Mounts ? { Mounts: hc.Mounts } : {}),
+      ...(hc.Init !== undefined ? { Init: hc.Init } : {}),
+    };
+  }
+
+  private async lookupUser(rootfs: string, spec: string, groupAdd: string[]): Promise<ResolvedUser> {
+    const passwd = parsePasswd(await fs.readFile(await resolveInRoot(rootfs, '/etc/passwd'), 'utf8').catch(() => ''));
+    const group = parseGroup(await fs.readFile(await resolveInRoot(rootfs, '/etc/group'), 'utf8').catch(() => ''));
+    return resolveUser(spec, passwd, group, groupAdd);
+  }
+
+  private resolveUserIn(r: ContainerRecord, spec: string): Promise<ResolvedUser> {
+    return this.lookupUser(this.paths.merged(r.Id), spec, r.HostConfig.GroupAdd ?? []);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async start(ref: string): Promise<'started' | 'already'> {
+    const c = this.must(ref);
+    return c.lock.run(async () => {
+      if (c.removing) throw conflict(`container ${c.rec.Id} is marked for removal and cannot be started`);
+      if (c.rec.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
+      if (c.rec.State.Running && !c.rec.State.Restarting) return 'already';
+      if (c.restartTimer) {
+        clearTimeout(c.restartTimer);
+        c.restartTimer = undefined;
+      }
+      c.suppressRestart = false;
+      c.lastBackoffMs = 0;
+      await this.doStart(c);
+      return 'started';
+    });
+  }
+
+  private async ensureRootfs(r: ContainerRecord): Promise<void> {
+    const target = this.paths.merged(r.Id);
+    if (await isMountPoint(target)) return;
+    await mountOverlay({ lowerDirs: r.shoal.layerDirs, upperDir: this.paths.upper(r.Id), workDir: this.paths.work(r.Id), target });
+  }
+
+  /** The namespace of another (running) container, for IpcMode/PidMode container:<id>. */
+  private joinNamespace(mode: string | undefined, ns: 'ipc' | 'pid' | 'net'): NamespaceMode | undefined {
+    if (!mode?.startsWith('container:')) return undefined;
+    const other = this.find(mode.slice('container:'.length));
+    if (!other || !other.rec.State.Running || !other.rec.State.Pid) throw conflict(`cannot join the ${ns} namespace of a non running container: ${mode.slice(10)}`);
+    return { mode: 'path', path: `/proc/${other.rec.State.Pid}/ns/${ns}` };
+  }
+
+  private networkRequest(r: ContainerRecord): NetworkSetupRequest {
+    const hc = r.HostConfig;
+    return {
+      containerId: r.Id,
+      name: r.Name.slice(1),
+      hostname: r.Config.Hostname,
+      networkMode: hc.NetworkMode || 'default',
+      endpointsConfig: r.NetworkingConfig?.EndpointsConfig ?? {},
+      portBindings: hc.PortBindings ?? {},
+      publishAll: hc.PublishAllPorts,
+      exposedPorts: Object.keys(r.Config.ExposedPorts ?? {}),
+      dns: hc.Dns ?? [],
+      dnsSearch: hc.DnsSearch ?? [],
+      dnsOptions: hc.DnsOptions ?? [],
+      extraHosts: hc.ExtraHosts ?? [],
+    };
+  }
+
+  /** Network for a start (container:<id> modes included: the networking module joins that netns). */
+  private async setupNetwork(r: ContainerRecord): Promise<NetworkSetupResult> {
+    return this.opts.networking.setup(this.networkRequest(r));
+  }
+
+  /**
+   * Free the network of a container that stopped. A networking module that can keep a stopped
+   * container's attachments (release) does so; otherwise it forgets them (teardown).
+   */
+  private async releaseNetwork(r: ContainerRecord): Promise<void> {
+    const n = this.opts.networking as ContainerNetworking & { release?: (id: string) => Promise<void> };
+    await (n.release ? n.release(r.Id) : n.teardown(r.Id)).catch((err) => this.log.warn({ err, id: r.Id }, 'network release failed'));
+  }
+
+  private async teardownNetwork(r: ContainerRecord): Promise<void> {
+    await this.opts.networking.teardown(r.Id).catch((err) => this.log.warn({ err, id: r.Id }, 'network teardown failed'));
+  }
+
+  private async resolveDevices(r: ContainerRecord): Promise<Array<{ path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number; permissions: string }>> {
+    const out = [];
+    for (const d of r.HostConfig.Devices ?? []) {
+      const st = await fs.stat(d.PathOnHost).catch(() => undefined);
+      if (!st || (!st.isCharacterDevice() && !st.isBlockDevice())) throw invalid(`error gathering device information while adding custom device "${d.PathOnHost}": not a device node`);
+      const rdev = st.rdev;
+      out.push({
+        path: d.PathInContainer || d.PathOnHost,
+        type: st.isCharacterDevice() ? ('c' as const) : ('b' as const),
+        major: Math.floor(rdev / 256) & 0xfff,
+        minor: (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00) >>> 0),
+        fileMode: st.mode & 0o777,
+        uid: 0,
+        gid: 0,
+        permissions: d.CgroupPermissions || 'rwm',
+      });
+    }
+    return out;
+  }
+
+  /** Bring a container up (lock held): network, runtime config, conmon + runtime create, attach, start. */
+  private async doStart(c: Live): Promise<void> {
+    const r = c.rec;
+    const id = r.Id;
+    const rt = this.runtimeFor(r);
+    const bundle = this.paths.bundle(id);
+    await this.ensureRootfs(r);
+    await rt.delete(id, true).catch(() => undefined); // state left by a crash
+    await fs.rm(bundle, { recursive: true, force: true });
+    await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
+    const ipc = this.joinNamespace(r.HostConfig.IpcMode, 'ipc');
+    const pid = this.joinNamespace(r.HostConfig.PidMode, 'pid');
+    const devices = await this.resolveDevices(r);
+    const net = await this.setupNetwork(r);
+    let pidNum = 0;
+    try {
+      await writeFileAtomic(r.HostsPath, net.hosts);
+      await writeFileAtomic(r.ResolvConfPath, net.resolvConf);
+      await writeFileAtomic(r.HostnamePath, `${r.Config.Hostname}\n`);
+      const spec = buildOciSpec(
+        specInputFor(r, {
+          rootfs: this.paths.merged(id),
+          cgroupsPath: this.paths.cgroup(id),
+          files: { hosts: r.HostsPath, resolvConf: r.ResolvConfPath, hostname: r.HostnamePath },
+          network: net,
+          ipc,
+          pid,
+          availableCaps: this.facts.capabilities,
+          nofileHard: this.facts.nofileHard,
+          devices,
+        }),
+      );
+      await writeJsonAtomic(join(bundle, 'config.json'), spec);
+      const created = await conmonCreate(this.conmonPaths, {
+        id,
+        cuuid: cuuidOf(id),
+        name: r.Name.slice(1),
+        runtime: rt,
+        bundle,
+        logPath: r.LogPath,
+        stdin: r.Config.OpenStdin,
+        leaveStdinOpen: r.Config.OpenStdin && !r.Config.StdinOnce,
+        terminal: r.Config.Tty,
+      });
+      pidNum = created.pid;
+      r.shoal.conmonPid = created.conmonPid;
+      // Attach clients that came before start get every byte: they connect before the process runs.
+      for (const s of c.pendingAttach) {
+        await s.connect(this.paths.attachSocket(cuuidOf(id))).catch((err) => this.log.warn({ err, id }, 'attach before start failed'));
+      }
+      c.pendingAttach.clear();
+      await rt.start(id);
+    } catch (e) {
+      await rt.delete(id, true).catch(() => undefined);
+      await cgroups.removeCgroup(this.paths.cgroup(id)).catch(() => undefined);
+      await this.releaseNetwork(r);
+      for (const s of c.pendingAttach) s.end();
+      c.pendingAttach.clear();
+      if (e instanceof RuntimeCreateError) {
+        const f = classifyStartFailure(e.runtimeMessage);
+        r.State = { ...r.State, ExitCode: f.exitCode, Error: f.message };
+        await this.save(c);
+        this.log.info({ id, err: f.message }, 'container failed to start');
+        if (r.HostConfig.AutoRemove) await this.destroy(c, true);
+        throw f.error;
+      }
+      r.State = { ...r.State, ExitCode: 128, Error: errorMessage(e) };
+      await this.save(c);
+      if (r.HostConfig.AutoRemove) await this.destroy(c, true);
+      throw isShoalError(e) ? e : internal(`cannot start container ${id}: ${errorMessage(e)}`, e);
+    }
+    const now = new Date().toISOString();
+    r.State = { ...withStatus(r.State, 'running'), Pid: pidNum, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: now, Health: undefined };
+    const check = probeCommand(r.Config.Healthcheck, r.Config.Shell ?? undefined);
+    if (check) r.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
+    r.NetworkSettings = { ...r.NetworkSettings, Networks: net.networks, Ports: net.ports, SandboxKey: net.netnsPath ?? '', SandboxID: net.netnsPath ? shortId(id) : '' };
+    r.shoal.hasBeenStarted = true;
+    r.shoal.manuallyStopped = false;
+    c.startedAtMs = Date.now();
+    await this.save(c);
+    this.emit(r, 'start');
+    this.startHealth(c);
+    // A process fast enough to be gone already: its exit file is there.
+    void this.checkExit(c);
+  }
+
+  private startHealth(c: Live): void {
+    c.health?.stop();
+    c.health = undefined;
+    const r = c.rec;
+    const cmd = probeCommand(r.Config.Healthcheck, r.Config.Shell ?? undefined);
+    if (!cmd || !r.Config.Healthcheck) return;
+    const rt = this.runtimeFor(r);
+    c.health = new HealthMonitor(r.Config.Healthcheck, cmd, {
+      dir: this.paths.bundle(r.Id),
+      execCollect: (file, pidFile, timeout) => rt.execCollect(r.Id, file, pidFile, timeout),
+      process: (args) =>
+        buildExecProcess({
+          args,
+          env: processEnv({ env: r.Config.Env, hostname: r.Config.Hostname, tty: false, home: r.shoal.user.home }),
+          cwd: r.Config.WorkingDir || '/',
+          user: r.shoal.user,
+          terminal: false,
+          capabilities: computeCapabilities({ capAdd: r.HostConfig.CapAdd, capDrop: r.HostConfig.CapDrop, privileged: r.HostConfig.Privileged, available: this.facts.capabilities }),
+          rlimits: rlimitsFor(r.HostConfig.Ulimits, this.facts.nofileHard),
+        }),
+      state: () => (c.rec.State.Running ? c.rec.State.Health : undefined),
+      update: async (h: HealthState, changed: boolean) => {
+        if (!c.rec.State.Running || c.removing) return;
+        c.rec.State.Health = h;
+        await this.save(c);
+        if (changed) this.emit(c.rec, `health_status: ${h.Status}`);
+      },
+    });
+    c.health.start();
+  }
+
+  // ---------------------------------------------------------------- exits
+
+  /** Look for a container's exit (exit file, or a monitor that died); handle it once. */
+  private checkExit(c: Live): Promise<void> {
+    if (c.exitCheck) return c.exitCheck;
+    c.exitCheck = (async () => {
+      try {
+        const r = c.rec;
+        if (!r.State.Running || r.State.Restarting) return;
+        const file = this.paths.exitFile(r.Id);
+        let code: number | undefined;
+        let error = '';
+        const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+        if (text !== undefined) code = parseExitFile(text);
+        else if (r.shoal.conmonPid && !processAlive(r.shoal.conmonPid)) {
+          // conmon writes the exit file before it exits; look once more, then call it lost.
+          const again = await fs.readFile(file, 'utf8').catch(() => undefined);
+          if (again !== undefined) code = parseExitFile(again);
+          else {
+            const st = await this.runtimeFor(r).state(r.Id).catch(() => undefined);
+            if (st && (st.status === 'running' || st.status === 'paused')) return;
+            code = 255;
+            error = 'the container monitor (conmon) exited without recording the exit code';
+          }
+        }
+        if (code === undefined) return;
+        await c.lock.run(() => this.handleExit(c, code!, error));
+      } catch (err) {
+        this.log.error({ err, id: c.rec.Id }, 'exit handling failed');
+      } finally {
+        c.exitCheck = undefined;
+      }
+    })();
+    return c.exitCheck;
+  }
+
+  /** Record an exit (lock held): state, events, waiters, then restart policy or auto-remove. */
+  private async handleExit(c: Live, code: number, error = ''): Promise<void> {
+    const r = c.rec;
+    if (!r.State.Running || r.State.Restarting) return;
+    const id = r.Id;
+    const bundle = this.paths.bundle(id);
+    c.health?.stop();
+    c.health = undefined;
+    const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.paths.cgroup(id)).catch(() => false));
+    const rt = this.runtimeFor(r);
+    await rt.delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
+    await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
+    await this.releaseNetwork(r);
+    await fs.rm(this.paths.exitFile(id), { force: true });
+    await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
+    const ranFor = c.startedAtMs ? Date.now() - c.startedAtMs : Date.now() - Date.parse(r.State.StartedAt);
+    r.State = { ...withStatus(r.State, 'exited'), Pid: 0, ExitCode: code, Error: error, OOMKilled: oom, FinishedAt: new Date().toISOString() };
+    r.NetworkSettings = { ...r.NetworkSettings, Ports: {}, SandboxKey: '', SandboxID: '', Networks: Object.fromEntries(Object.entries(r.NetworkSettings.Networks ?? {}).map(([k, v]) => [k, { ...v, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', EndpointID: '' }])) };
+    r.shoal.conmonPid = undefined;
+    await this.save(c);
+    if (oom) this.emit(r, 'oom');
+    this.emit(r, 'die', { exitCode: String(code), execDuration: String(Math.floor(ranFor / 1000)) });
+    for (const w of c.exitWaiters.splice(0)) w(code);
+    for (const s of c.pendingAttach) s.end();
+
+    if (c.removing) return;
+    const d = decideRestart({ policy: r.HostConfig.RestartPolicy, exitCode: code, restartCount: r.RestartCount, stoppedByUser: c.suppressRestart, ranForMs: ranFor, lastBackoffMs: c.lastBackoffMs, daemonShuttingDown: this.closing });
+    c.suppressRestart = false;
+    if (d.restart) {
+      c.lastBackoffMs = d.delayMs;
+      r.RestartCount += 1;
+      r.State = withStatus(r.State, 'restarting');
+      await this.save(c);
+      c.restartTimer = setTimeout(() => {
+        c.restartTimer = undefined;
+        void c.lock
+          .run(async () => {
+            if (c.removing || this.closing || r.State.Status !== 'restarting') return;
+            await this.doStart(c);
+          })
+          .catch(async (err) => {
+            this.log.warn({ err, id }, 'restart failed');
+            await c.lock.run(async () => {
+              if (r.State.Status === 'restarting') {
+                r.State = withStatus(r.State, 'exited');
+                await this.save(c);
+              }
+            });
+          });
+      }, d.delayMs);
+      return;
+    }
+    if (r.HostConfig.AutoRemove) await this.destroy(c, true);
+  }
+
+  /** Resolves true when the container is not running, false after `timeoutMs` (undefined: forever). */
+  private waitNotRunning(c: Live, timeoutMs?: number): Promise<boolean> {
+    if (!c.rec.State.Running || c.rec.State.Restarting) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const w = () => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      };
+      c.exitWaiters.push(w);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = c.exitWaiters.indexOf(w);
+          if (i >= 0) c.exitWaiters.splice(i, 1);
+          resolve(false);
+        }, timeoutMs);
+      }
+      // The exit may already be on disk.
+      void this.checkExit(c);
+    });
+  }
+
+  // ---------------------------------------------------------------- stop, kill, restart, pause
+
+  private stopSignal(r: ContainerRecord, override?: string): number {
+    if (override) {
+      const s = parseSignal(override);
+      if (s === undefined) throw invalid(`Invalid signal: ${override}`);
+      return s;
+    }
+    return (r.Config.StopSignal && parseSignal(r.Config.StopSignal)) || 15;
+  }
+
+  /** Stop: the stop signal, then SIGKILL after the grace period. 'already' when not running. */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'already'> {
+    const c = this.must(ref);
+    const r = c.rec;
+    const sig = this.stopSignal(r, opts.signal);
+    if (r.State.Restarting) {
+      await c.lock.run(async () => {
+        if (c.restartTimer) clearTimeout(c.restartTimer);
+        c.restartTimer = undefined;
+        r.State = withStatus(r.State, 'exited');
+        r.shoal.manuallyStopped = true;
+        await this.save(c);
+      });
+      this.emit(r, 'stop');
+      return 'stopped';
+    }
+    if (!r.State.Running) return 'already';
+    c.suppressRestart = true;
+    r.shoal.manuallyStopped = true;
+    await this.save(c);
+    const timeoutS = opts.timeout ?? r.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    const rt = this.runtimeFor(r);
+    if (r.State.Paused) await this.resumeQuietly(c);
+    await rt.kill(r.Id, sig).catch((err) => this.log.debug({ err, id: r.Id }, 'stop signal not delivered'));
+    this.emit(r, 'kill', { signal: String(sig) });
+    const graceful = timeoutS < 0 ? await this.waitNotRunning(c) : await this.waitNotRunning(c, timeoutS * 1000);
+    if (!graceful) {
+      await rt.kill(r.Id, 9).catch(() => undefined);
+      this.emit(r, 'kill', { signal: '9' });
+      if (!(await this.waitNotRunning(c, 30_000))) throw internal(`container ${r.Id} did not exit after SIGKILL`);
+    }
+    this.emit(r, 'stop');
+    return 'stopped';
+  }
+
+  private async resumeQuietly(c: Live): Promise<void> {
+    await this.runtimeFor(c.rec).resume(c.rec.Id).catch(() => undefined);
+    c.rec.State = withStatus(c.rec.State, 'running');
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const c = this.must(ref);
+    const r = c.rec;
+    const sig = signal ? parseSignal(signal) : 9;
+    if (sig === undefined) throw invalid(`Invalid signal: ${signal}`);
+    if (!r.State.Running || r.State.Restarting) throw conflict(`Cannot kill container: ${r.Id}: Container ${r.Id} is not running`);
+    if (r.State.Paused && sig !== 9) throw conflict(`Cannot kill container: ${r.Id}: Container ${r.Id} is paused. Unpause the container before stopping or killing`);
+    // Killing with the stop signal (or SIGKILL) means "stop": no restart policy for this exit.
+    if (sig === 9 || sig === this.stopSignal(r)) c.suppressRestart = true;
+    if (r.State.Paused) await this.resumeQuietly(c);
+    await this.runtimeFor(r).kill(r.Id, sig).catch((err) => {
+      throw conflict(`Cannot kill container: ${r.Id}: ${errorMessage(err)}`);
+    });
+    this.emit(r, 'kill', { signal: String(sig) });
+    if (sig === 9) await this.waitNotRunning(c, 10_000);
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.must(ref);
+    await this.stop(ref, opts);
+    await this.start(c.rec.Id);
+    this.emit(c.rec, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.must(ref);
+    await c.lock.run(async () => {
+      const r = c.rec;
+      if (!r.State.Running || r.State.Restarting) throw conflict(`Container ${r.Id} is not running`);
+      if (r.State.Paused) throw conflict(`Container ${r.Id} is already paused`);
+      await this.runtimeFor(r).pause(r.Id);
+      r.State = withStatus(r.State, 'paused');
+      await this.save(c);
+      this.emit(r, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.must(ref);
+    await c.lock.run(async () => {
+      const r = c.rec;
+      if (!r.State.Paused) throw conflict(`Container ${r.Id} is not paused`);
+      await this.runtimeFor(r).resume(r.Id);
+      r.State = withStatus(r.State, 'running');
+      await this.save(c);
+      this.emit(r, 'unpause');
+    });
+  }
+
+  // ---------------------------------------------------------------- wait, remove
+
+  async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.must(ref);
+    const result = (code: number): WaitResult => ({ StatusCode: code, ...(c.rec.State.Error ? { Error: { Message: c.rec.State.Error } } : {}) });
+    if (condition === 'not-running' && (!c.rec.State.Running || c.rec.State.Restarting)) {
+      return result(c.rec.State.ExitCode);
+    }
+    return new Promise<WaitResult>((resolve, reject) => {
+      const list = condition === 'removed' ? c.removeWaiters : c.exitWaiters;
+      const w = (code: number) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result(code));
+      };
+      const onAbort = () => {
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+        reject(new ShoalError('CANCELLED', 'wait cancelled'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      list.push(w);
+    });
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.must(ref);
+    const r = c.rec;
+    if (c.removing) throw conflict(`removal of container ${r.Id} is already in progress`);
+    if (r.State.Running && !r.State.Restarting && !opts.force) {
+      throw conflict(`cannot remove container "${r.Name}": container is ${r.State.Paused ? 'paused' : 'running'}: stop the container before removing or force remove`);
+    }
+    c.removing = true;
+    try {
+      if (c.restartTimer) clearTimeout(c.restartTimer);
+      c.restartTimer = undefined;
+      if (r.State.Running && !r.State.Restarting) {
+        c.suppressRestart = true;
+        if (r.State.Paused) await this.resumeQuietly(c);
+        await this.runtimeFor(r).kill(r.Id, 9).catch(() => undefined);
+        if (!(await this.waitNotRunning(c, 30_000))) throw internal(`could not kill running container ${r.Id}, cannot remove`);
+      }
+      await c.lock.run(() => this.destroy(c, !!opts.volumes));
+    } catch (e) {
+      if (this.byId.has(r.Id)) c.removing = false;
+      throw e;
+    }
+  }
+
+  /** Free everything a container holds (lock held): record first, then runtime, cgroups, network, mounts, volumes, files. */
+  private async destroy(c: Live, removeVolumes: boolean): Promise<void> {
+    const r = c.rec;
+    const id = r.Id;
+    if (!this.byId.has(id)) return;
+    c.removing = true;
+    c.health?.stop();
+    r.State = withStatus(r.State, 'removing');
+    await this.store.delete(id);
+    this.byId.delete(id);
+    if (this.names.get(r.Name) === id) this.names.delete(r.Name);
+    await this.runtimeFor(r).delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
+    await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
+    await this.teardownNetwork(r);
+    await unmountAll(this.paths.dir(id)).catch((err) => this.log.warn({ err, id }, 'unmount failed'));
+    if (r.shoal.volumes.length) {
+      await this.opts.volumes.release(id, r.shoal.volumes.map((v) => v.name), removeVolumes).catch((err) => this.log.warn({ err, id }, 'volume release failed'));
+    }
+    await fs.rm(this.paths.dir(id), { recursive: true, force: true });
+    await fs.rm(this.paths.bundle(id), { recursive: true, force: true });
+    await fs.rm(this.paths.exitFile(id), { force: true });
+    await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
+    this.execs.forget(id);
+    for (const s of c.pendingAttach) s.end();
+    c.pendingAttach.clear();
+    for (const w of c.removeWaiters.splice(0)) w(r.State.ExitCode);
+    for (const w of c.exitWaiters.splice(0)) w(r.State.ExitCode);
+    this.emit(r, 'destroy');
+  }
+
+  // ---------------------------------------------------------------- logs, attach, resize
+
+  /** The container's log; with `follow`, until it stops. */
+  logs(ref: string, q: { follow?: boolean; stdout?: boolean; stderr?: boolean; since?: string; until?: string; tail?: string; signal?: AbortSignal }): { tty: boolean; entries: AsyncIterable<LogEntry> } {
+    const c = this.must(ref);
+    const stdout = q.stdout ?? false;
+    const stderr = q.stderr ?? false;
+    if (!stdout && !stderr) throw invalid('Bad parameters: you must choose at least one stream');
+    const sinceNs = parseUnixNs(q.since, 'since');
+    const untilNs = parseUnixNs(q.until, 'until');
+    const tail = parseTail(q.tail);
+    const running = c.rec.State.Running && !c.rec.State.Restarting;
+    const follow = !!q.follow && running;
+    const stopped = follow ? this.waitNotRunning(c) : Promise.resolve(true);
+    return { tty: c.rec.Config.Tty, entries: readLog(c.rec.LogPath, { stdout, stderr, sinceNs, untilNs, tail, follow, stopped, signal: q.signal }) };
+  }
+
+  /**
+   * Attach to a container's stdio. A running container is attached at once; a created or
+   * stopped one when it next starts, before its process runs (docker run attaches first).
+   */
+  async attach(ref: string, opts: AttachOptions): Promise<AttachSession> {
+    const c = this.must(ref);
+    const r = c.rec;
+    const session = new AttachSession(r.Config.Tty, { ...opts, stdin: opts.stdin && r.Config.OpenStdin });
+    if (opts.logs) {
+      for await (const e of readLog(r.LogPath, { stdout: opts.stdout, stderr: opts.stderr, follow: false })) session.push({ stream: e.stream, data: e.data } as OutputChunk);
+    }
+    if (!opts.stream) {
+      session.end();
+      return session;
+    }
+    this.emit(r, 'attach');
+    await c.lock.run(async () => {
+      if (r.State.Running && !r.State.Restarting) {
+        await session.connect(this.paths.attachSocket(cuuidOf(r.Id)));
+      } else {
+        c.pendingAttach.add(session);
+        session.onClose(() => c.pendingAttach.delete(session));
+      }
+    });
+    return session;
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.must(ref);
+    if (!c.rec.State.Running) throw conflict(`Container ${c.rec.Id} is not running`);
+    if (!c.rec.Config.Tty) return;
+    await resizeTerminal(this.paths.bundle(c.rec.Id), height, width);
+  }
+
+  // ---------------------------------------------------------------- exec
+
+  execCreate(ref: string, cfg: ExecConfig): { Id: string } {
+    return { Id: this.execs.create(ref, cfg).id };
+  }
+
+  execStart(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null }): Promise<AttachSession | undefined> {
+    return this.execs.start(id, opts);
+  }
+
+  execInspect(id: string): Record<string, unknown> {
+    return this.execs.inspect(id);
+  }
+
+  execResize(id: string, height: number, width: number): Promise<void> {
+    return this.execs.resize(id, height, width);
+  }
+
+  /** Check an exec exists (before hijacking the connection). */
+  execExists(id: string): void {
+    this.execs.get(id);
+  }
+
+  // ---------------------------------------------------------------- commit, rename, top, prune
+
+  async commit(ref: string, o: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: Partial<ContainerConfig> }): Promise<{ Id: string }> {
+    const c = this.must(ref);
+    const r = c.rec;
+    let tags: string[] = [];
+    if (o.repo) {
+      if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(o.repo.replace(/^([a-zA-Z0-9.-]+(?::\d+)?)\//, (m) => m.toLowerCase()))) {
+        throw invalid(`invalid reference format: repository name (${o.repo}) must be lowercase`);
+      }
+      if (o.tag && !/^[\w][\w.-]{0,127}$/.test(o.tag)) throw invalid(`invalid tag format: ${o.tag}`);
+      tags = [`${o.repo}:${o.tag || 'latest'}`];
+    } else if (o.tag) throw invalid('cannot tag a commit without a repository name');
+    const config = applyChanges(commitConfig(r.Config, o.config), o.changes ?? []);
+    const pause = (o.pause ?? true) && r.State.Running && !r.State.Paused && !r.State.Restarting;
+    const rt = this.runtimeFor(r);
+    if (pause) await rt.pause(r.Id);
+    let imageId: string;
+    try {
+      imageId = await this.opts.images.commitUpperDir({
+        upperDir: this.paths.upper(r.Id),
+        parentImageId: r.Image,
+        config,
+        createdBy: [r.Path, ...r.Args].join(' '),
+        comment: o.comment,
+        author: o.author,
+        tags,
+      });
+    } finally {
+      if (pause) await rt.resume(r.Id).catch((err) => this.log.warn({ err, id: r.Id }, 'resume after commit failed'));
+    }
+    this.emit(r, 'commit', { comment: o.comment ?? '', imageID: imageId, imageRef: tags[0] ?? '' });
+    return { Id: imageId };
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.must(ref);
+    const name = normalizeName(newName);
+    const old = c.rec.Name;
+    if (name === old) throw conflict(`Renaming a container with the same name as its current name`);
+    const holder = this.names.get(name);
+    if (holder) throw conflict(`Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    this.names.set(name, c.rec.Id);
+    this.names.delete(old);
+    c.rec.Name = name;
+    await this.save(c);
+    this.emit(c.rec, 'rename', { oldName: old });
+  }
+
+  async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const c = this.must(ref);
+    if (!c.rec.State.Running) throw conflict(`Container ${c.rec.Id} is not running`);
+    const pids = new Set(await cgroups.cgroupPids(this.paths.cgroup(c.rec.Id)));
+    const args = psArgs.split(/\s+/).filter(Boolean);
+    if (args.some((a) => !/^[-\w,=%]+$/.test(a))) throw invalid(`invalid ps arguments: ${psArgs}`);
+    const out = (await run('ps', args)).stdout.split('\n').filter((l) => l.trim());
+    const titles = out[0].trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw invalid(`Couldn't find PID field in ps output`);
+    const procs: string[][] = [];
+    for (const line of out.slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (!pids.has(Number(f[pidCol]))) continue;
+      procs.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]);
+    }
+    return { Titles: titles, Processes: procs };
+  }
+
+  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const k of filters.keys()) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalid(`invalid filter '${k}'`);
+    const until = filters.get('until')?.[0];
+    const untilMs = until ? (/^\d+(\.\d+)?$/.test(until) ? parseFloat(until) * 1000 : Date.parse(until)) : undefined;
+    if (until && (untilMs === undefined || Number.isNaN(untilMs))) throw invalid(`invalid filter 'until=${until}'`);
+    const deleted: string[] = [];
+    let space = 0;
+    for (const c of [...this.byId.values()]) {
+      const r = c.rec;
+      if (r.State.Running) continue;
+      if (untilMs !== undefined && Date.parse(r.Created) >= untilMs) continue;
+      const labels = r.Config.Labels ?? {};
+      const labelOk = (v: string) => {
+        const [k, val] = v.split('=', 2);
+        return val === undefined ? k in labels : labels[k] === val;
+      };
+      if (!(filters.get('label') ?? []).every(labelOk)) continue;
+      if ((filters.get('label!') ?? []).some(labelOk)) continue;
+      const size = await dirSize(this.paths.upper(r.Id));
+      try {
+        await this.remove(r.Id, {});
+        deleted.push(r.Id);
+        space += size;
+      } catch (err) {
+        this.log.warn({ err, id: r.Id }, 'prune could not remove a container');
+      }
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  // ---------------------------------------------------------------- list, inspect, info
+
+  async list(q: { all?: boolean; limit?: number; size?: boolean; filters?: Map<string, string[]> } = {}): Promise<Array<Record<string, unknown>>> {
+    const filters = q.filters ?? new Map();
+    validateListFilters(filters);
+    const ancestors = new Set<string>();
+    for (const a of filters.get('ancestor') ?? []) {
+      try {
+        ancestors.add((await this.opts.images.resolveForRun(a)).id);
+      } catch {
+        /* unknown image: matches nothing by ID */
+      }
+    }
+    const ctx = { lookup: (ref: string) => this.find(ref)?.rec, ancestorImageIds: ancestors };
+    const all = q.all || (q.limit ?? 0) > 0 || filters.has('status') || filters.has('exited');
+    let recs = [...this.byId.values()].map((c) => c.rec).filter((r) => (all || r.State.Running) && matchesFilters(r, filters, ctx));
+    recs.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    if (q.limit && q.limit > 0) recs = recs.slice(0, q.limit);
+    const now = Date.now();
+    const out = [];
+    for (const r of recs) out.push(summaryView(r, now, q.size ? await this.sizes(r) : undefined));
+    return out;
+  }
+
+  private async sizes(r: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rw = await dirSize(this.paths.upper(r.Id));
+    let lower = 0;
+    for (const d of r.shoal.layerDirs) lower += await dirSize(d);
+    return { rw, rootFs: rw + lower };
+  }
+
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<Record<string, unknown>> {
+    const r = this.must(ref).rec;
+    const size = opts.size ? await this.sizes(r) : undefined;
+    return inspectView(r, { execIds: this.execs.idsFor(r.Id), mergedDir: this.paths.merged(r.Id), upperDir: this.paths.upper(r.Id), workDir: this.paths.work(r.Id), sizeRw: size?.rw, sizeRootFs: size?.rootFs });
+  }
+
+  async info(): Promise<{ Containers: number; ContainersRunning: number; ContainersPaused: number; ContainersStopped: number }> {
+    let running = 0;
+    let paused = 0;
+    let stopped = 0;
+    for (const c of this.byId.values()) {
+      if (c.rec.State.Paused) paused++;
+      else if (c.rec.State.Running) running++;
+      else stopped++;
+    }
+    return { Containers: this.byId.size, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: stopped };
+  }
+
+  /** Image ID -> IDs of containers using it (the image store refuses to remove those). */
+  async imagesInUse(): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const c of this.byId.values()) {
+      const list = out.get(c.rec.Image) ?? [];
+      list.push(c.rec.Id);
+      out.set(c.rec.Image, list);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- adoption
+
+  /**
+   * Take over what a previous daemon left: sweep half-made containers (directories without
+   * records, runtime state, cgroups), adopt running ones (conmon still holds them), record
+   * exits that happened while no daemon watched, and restart what the policies say.
+   */
+  private async adopt(): Promise<void> {
+    const { records, orphans } = await this.store.scan();
+    const known = new Set(records.map((r) => r.Id));
+    for (const id of orphans) await this.sweep(id);
+    for (const e of await fs.readdir(this.paths.bundles).catch(() => [])) if (!known.has(e)) await this.sweep(e);
+    for (const rt of this.runtimes.values()) for (const id of await rt.list()) if (!known.has(id)) await rt.delete(id, true).catch(() => undefined);
+    for (const id of await cgroups.childCgroups(this.opts.config.cgroupParent)) {
+      if (!known.has(id)) await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cannot remove leftover cgroup'));
+    }
+    for (const e of await fs.readdir(this.paths.sockets).catch(() => [])) {
+      if (!records.some((r) => cuuidOf(r.Id) === e && r.State.Running)) await fs.rm(join(this.paths.sockets, e), { force: true });
+    }
+    for (const e of await fs.readdir(this.paths.exits).catch(() => [])) if (!known.has(e)) await fs.rm(join(this.paths.exits, e), { force: true });
+
+    for (const r of records) {
+      this.byId.set(r.Id, this.live(r));
+      this.names.set(r.Name, r.Id);
+    }
+    this.watcher = fsWatch(this.paths.exits, (_ev, file) => {
+      const c = file ? this.byId.get(String(file)) : undefined;
+      if (c) void this.checkExit(c);
+    });
+    this.watcher.on('error', (err) => this.log.warn({ err }, 'exit directory watch failed'));
+    this.reconcileTimer = setInterval(() => {
+      for (const c of this.byId.values()) if (c.rec.State.Running && !c.rec.State.Restarting) void this.checkExit(c);
+    }, 2000);
+    this.reconcileTimer.unref();
+
+    const toStart: Live[] = [];
+    for (const c of this.byId.values()) {
+      const r = c.rec;
+      try {
+        await this.ensureRootfs(r);
+        if (r.State.Restarting) {
+          r.State = withStatus(r.State, 'exited');
+          toStart.push(c);
+          continue;
+        }
+        if (r.State.Running) {
+          if (await exists(this.paths.exitFile(r.Id))) {
+            await this.checkExit(c);
+            continue;
+          }
+          const st = await this.runtimeFor(r).state(r.Id).catch(() => undefined);
+          if (st && (st.status === 'running' || st.status === 'paused')) {
+            r.State = withStatus(r.State, st.status === 'paused' ? 'paused' : 'running');
+            c.startedAtMs = Date.parse(r.State.StartedAt);
+            this.startHealth(c);
+            this.log.info({ id: r.Id, pid: st.pid }, 'adopted running container');
+            continue;
+          }
+          // Gone without an exit file (machine reboot, monitor killed): as dockerd, exit 255.
+          const persisted = await fs.readFile(join(this.paths.bundle(r.Id), 'exit'), 'utf8').catch(() => undefined);
+          await c.lock.run(() => this.handleExit(c, persisted !== undefined ? parseExitFile(persisted) : 255, persisted !== undefined ? '' : 'the container was not running when the daemon started'));
+          continue;
+        }
+        if (restartOnDaemonStart(r.HostConfig.RestartPolicy, r.shoal.manuallyStopped, r.shoal.hasBeenStarted)) toStart.push(c);
+      } catch (err) {
+        this.log.error({ err, id: r.Id }, 'cannot adopt container');
+      }
+    }
+    for (const c of toStart) {
+      void c.lock
+        .run(async () => {
+          if (!c.removing && !(c.rec.State.Running && !c.rec.State.Restarting)) await this.doStart(c);
+        })
+        .catch((err) => this.log.warn({ err, id: c.rec.Id }, 'restart at daemon start failed'));
+    }
+  }
+
+  /** Remove every trace of a container that has no record (a create or rm cut short). */
+  private async sweep(id: string): Promise<void> {
+    this.log.info({ id }, 'sweeping leftovers of an unfinished container');
+    for (const rt of this.runtimes.values()) await rt.delete(id, true).catch(() => undefined);
+    await cgroups.removeCgroup(this.paths.cgroup(id)).catch(() => undefined);
+    await this.opts.networking.teardown(id).catch(() => undefined);
+    await unmountAll(this.paths.dir(id)).catch((err) => this.log.warn({ err, id }, 'cannot unmount leftover'));
+    await this.opts.volumes.release(id, [], true).catch(() => undefined);
+    await fs.rm(this.paths.dir(id), { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(this.paths.bundle(id), { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(this.paths.exitFile(id), { force: true });
+  }
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else {
+        const st = await fs.lstat(p).catch(() => undefined);
+        if (st) total += st.size;
+      }
+    }
+  };
+  await walk(dir);
+  return total;
+}

@@ -1,0 +1,140 @@
+import { promises as fs } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { run, CommandError } from '../../../shared/exec';
+import { invalid, internal } from '../../../shared/errors';
+import { isMountPoint, mountsUnder } from './mountinfo';
+
+/** mount(2) copies the option string into one page; longer strings fail with EINVAL. */
+export const MAX_MOUNT_OPTIONS = 4095;
+
+export interface OverlayLayout {
+  /** Read-only layers, lowest (base) first, as the image store lists them. */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  target: string;
+}
+
+function commonParent(paths: string[]): string {
+  const split = paths.map((p) => p.split(sep));
+  const first = split[0];
+  let n = 0;
+  while (n < first.length && split.every((s) => s[n] === first[n])) n++;
+  return first.slice(0, n).join(sep) || '/';
+}
+
+/**
+ * The options string for an overlay mount and the directory to run mount from. Absolute paths
+ * when they fit in a page; otherwise paths relative to the layers' common parent (the kernel
+ * resolves them against the caller's working directory).
+ */
+export function overlayMountOptions(l: OverlayLayout): { options: string; cwd?: string } {
+  if (l.lowerDirs.length === 0) throw invalid('an overlay needs at least one lower layer');
+  for (const p of [...l.lowerDirs, l.upperDir, l.workDir]) {
+    if (/[,:]/.test(p)) throw invalid(`overlay layer path ${p} contains ',' or ':'`);
+  }
+  // overlayfs lists the topmost lower layer first.
+  const lowers = [...l.lowerDirs].reverse();
+  const abs = `lowerdir=${lowers.join(':')},upperdir=${l.upperDir},workdir=${l.workDir}`;
+  if (abs.length <= MAX_MOUNT_OPTIONS) return { options: abs };
+  const cwd = commonParent([...lowers, l.upperDir, l.workDir]);
+  const rel = (p: string) => relative(cwd, p) || '.';
+  const short = `lowerdir=${lowers.map(rel).join(':')},upperdir=${rel(l.upperDir)},workdir=${rel(l.workDir)}`;
+  if (short.length > MAX_MOUNT_OPTIONS) throw invalid(`image has too many layers (${l.lowerDirs.length}) for one overlay mount`);
+  return { options: short, cwd };
+}
+
+export async function mountOverlay(l: OverlayLayout): Promise<void> {
+  await fs.mkdir(l.upperDir, { recursive: true, mode: 0o755 });
+  await fs.mkdir(l.workDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(l.target, { recursive: true, mode: 0o755 });
+  if (await isMountPoint(l.target)) return;
+  const { options, cwd } = overlayMountOptions(l);
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, l.target], { cwd });
+  } catch (e) {
+    throw internal(`cannot mount the container's root filesystem: ${e instanceof CommandError ? e.stderr.trim() : String(e)}`, e);
+  }
+}
+
+/** Unmount `target` and anything mounted beneath it. Not mounted is fine. */
+export async function unmountAll(target: string): Promise<void> {
+  for (const m of await mountsUnder(target)) {
+    try {
+      await run('umount', [m]);
+    } catch (e) {
+      // Busy (a process still has it open): detach it now, the kernel frees it when released.
+      if (e instanceof CommandError && /busy/i.test(e.stderr)) await run('umount', ['-l', m]);
+      else if (!(e instanceof CommandError && /not mounted|no mount point/i.test(e.stderr))) throw e;
+    }
+  }
+}
+
+/**
+ * Resolve `path` inside `root` as the container would see it: symlinks (absolute or
+ * relative) never leave the root. Components that do not exist are joined as they are.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<string> {
+  const parts = path.split('/').filter((p) => p && p !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (parts.length) {
+    const part = parts.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    let st;
+    try {
+      st = await fs.lstat(host);
+    } catch {
+      done.push(part, ...parts.filter((p) => p !== '.'));
+      return normalizeJoin(root, done);
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > 40) throw invalid(`too many levels of symbolic links in ${path}`);
+      const target = await fs.readlink(host);
+      const tparts = target.split('/').filter((p) => p && p !== '.');
+      if (target.startsWith('/')) done.length = 0;
+      parts.unshift(...tparts);
+      continue;
+    }
+    done.push(part);
+  }
+  return normalizeJoin(root, done);
+}
+
+function normalizeJoin(root: string, parts: string[]): string {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return join(root, ...out);
+}
+
+/**
+ * The per-container "init" layer, topmost of the lower layers: empty mount points for the
+ * files and directories the runtime mounts over (/etc/hosts, /dev, /proc...), so they are
+ * never created in, and committed from, the container's own layer.
+ */
+export async function prepareInitLayer(dir: string): Promise<void> {
+  for (const d of ['dev/pts', 'dev/shm', 'dev/mqueue', 'proc', 'sys', 'etc']) await fs.mkdir(join(dir, d), { recursive: true, mode: 0o755 });
+  for (const f of ['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'dev/console']) await fs.writeFile(join(dir, f), '', { mode: 0o644 });
+  await fs.symlink('/proc/mounts', join(dir, 'etc/mtab')).catch((e) => {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  });
+}
+
+/** Make sure a mount point exists in the rootfs for a bind of `source` at `target`. */
+export async function ensureMountPoint(rootfs: string, target: string, isDir: boolean): Promise<void> {
+  const p = await resolveInRoot(rootfs, target);
+  if (isDir) {
+    await fs.mkdir(p, { recursive: true });
+  } else {
+    await fs.mkdir(dirname(p), { recursive: true });
+    const fh = await fs.open(p, 'a');
+    await fh.close();
+  }
+}

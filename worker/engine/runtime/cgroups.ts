@@ -1,0 +1,144 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { readMountInfo, type MountEntry } from '../rootfs/mountinfo';
+
+export interface CgroupHierarchy {
+  mountPoint: string;
+  version: 1 | 2;
+  /** v1 controllers (cpu, memory, name=systemd...); empty for the unified hierarchy. */
+  controllers: string[];
+}
+
+export type CgroupMode = 'v1' | 'hybrid' | 'v2' | 'none';
+
+/** The cgroup hierarchies mounted on this machine, from mountinfo entries. */
+export function hierarchiesFrom(mounts: MountEntry[]): CgroupHierarchy[] {
+  const out: CgroupHierarchy[] = [];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (m.fsType !== 'cgroup' && m.fsType !== 'cgroup2') continue;
+    if (m.root !== '/' || seen.has(m.mountPoint)) continue;
+    seen.add(m.mountPoint);
+    if (m.fsType === 'cgroup2') out.push({ mountPoint: m.mountPoint, version: 2, controllers: [] });
+    else {
+      const known = new Set(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio', 'perf_event', 'pids', 'hugetlb', 'rdma', 'misc']);
+      const controllers = m.superOptions.filter((o) => known.has(o) || o.startsWith('name='));
+      out.push({ mountPoint: m.mountPoint, version: 1, controllers });
+    }
+  }
+  return out;
+}
+
+export function cgroupModeOf(h: CgroupHierarchy[]): CgroupMode {
+  const v1 = h.some((x) => x.version === 1 && x.controllers.some((c) => !c.startsWith('name=')));
+  const v2 = h.some((x) => x.version === 2);
+  if (v1 && v2) return 'hybrid';
+  if (v1) return 'v1';
+  if (v2) return 'v2';
+  return 'none';
+}
+
+export async function cgroupHierarchies(): Promise<CgroupHierarchy[]> {
+  return hierarchiesFrom(await readMountInfo());
+}
+
+/** Where the cgroup `path` ("/shoal/<id>") lives in each hierarchy. */
+export async function cgroupDirs(path: string): Promise<Array<{ hierarchy: CgroupHierarchy; dir: string }>> {
+  return (await cgroupHierarchies()).map((hierarchy) => ({ hierarchy, dir: join(hierarchy.mountPoint, path) }));
+}
+
+/** The v1 directory of one controller for a cgroup path, if that controller is mounted. */
+export async function controllerDir(path: string, controller: string): Promise<string | undefined> {
+  const h = (await cgroupHierarchies()).find((x) => x.version === 1 && x.controllers.includes(controller));
+  return h ? join(h.mountPoint, path) : undefined;
+}
+
+async function rmdirTree(dir: string): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
+  // A cgroup whose last task is still exiting answers EBUSY for a moment.
+  for (let i = 0; ; i++) {
+    try {
+      await fs.rmdir(dir);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Remove the cgroup `path` (and any child cgroups) from every hierarchy. */
+export async function removeCgroup(path: string): Promise<void> {
+  const errors: string[] = [];
+  for (const { dir } of await cgroupDirs(path)) {
+    await rmdirTree(dir).catch((e) => errors.push(`${dir}: ${(e as Error).message}`));
+  }
+  if (errors.length) throw new Error(`cannot remove cgroup ${path}: ${errors.join('; ')}`);
+}
+
+/** Remove `parent` from every hierarchy if it is empty; a busy or missing one is left alone. */
+export async function removeCgroupIfEmpty(parent: string): Promise<void> {
+  for (const { dir } of await cgroupDirs(parent)) await fs.rmdir(dir).catch(() => undefined);
+}
+
+/** Names of the child cgroups of `parent`, across all hierarchies. */
+export async function childCgroups(parent: string): Promise<string[]> {
+  const names = new Set<string>();
+  for (const { dir } of await cgroupDirs(parent)) {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isDirectory()) names.add(e.name);
+  }
+  return [...names];
+}
+
+/** Parse memory.oom_control ("oom_kill_disable 0\nunder_oom 0\noom_kill 1"). */
+export function parseOomControl(text: string): { oomKill: number; underOom: boolean } {
+  const kv = new Map(text.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/) as [string, string]));
+  return { oomKill: Number(kv.get('oom_kill') ?? 0), underOom: kv.get('under_oom') === '1' };
+}
+
+/**
+ * Whether the memory cgroup's OOM killer fired: the v1 oom_kill counter, or the unified
+ * memory.events oom_kill count.
+ */
+export async function oomKilled(path: string): Promise<boolean> {
+  const mem = await controllerDir(path, 'memory');
+  if (mem) {
+    const text = await fs.readFile(join(mem, 'memory.oom_control'), 'utf8').catch(() => '');
+    if (text && parseOomControl(text).oomKill > 0) return true;
+  }
+  const unified = (await cgroupHierarchies()).find((h) => h.version === 2);
+  if (unified) {
+    const ev = await fs.readFile(join(unified.mountPoint, path, 'memory.events'), 'utf8').catch(() => '');
+    const m = /^oom_kill (\d+)/m.exec(ev);
+    if (m && Number(m[1]) > 0) return true;
+  }
+  return false;
+}
+
+/** PIDs in the cgroup (from the pids or memory controller), for top. */
+export async function cgroupPids(path: string): Promise<number[]> {
+  for (const c of ['pids', 'memory', 'cpu']) {
+    const dir = await controllerDir(path, c);
+    if (!dir) continue;
+    const text = await fs.readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text.split('\n').filter(Boolean).map(Number);
+  }
+  return [];
+}
+
+/** Whether the memory controller accounts swap (memory.memsw.*), which MemorySwap needs. */
+export async function swapAccounting(): Promise<boolean> {
+  const h = (await cgroupHierarchies()).find((x) => x.version === 1 && x.controllers.includes('memory'));
+  if (!h) return false;
+  return fs.access(join(h.mountPoint, 'memory.memsw.limit_in_bytes')).then(() => true, () => false);
+}
