@@ -74,9 +74,7 @@ export interface BuildResult {
 export const noContainers: BuildContainers = {
   create: () => Promise.reject(new Error('this build must not run a container')),
   start: () => Promise.reject(new Error('unexpected')),
-  output: () => {
-    throw new Error('unexpected');
-  },
+  attach: () => Promise.reject(new Error('unexpected')),
   wait: () => Promise.reject(new Error('unexpected')),
   kill: () => Promise.reject(new Error('unexpected')),
   upperDir: () => Promise.reject(new Error('unexpected')),

@@ -1,8 +1,9 @@
 // The builder's ports over the engine's real modules.
 
-import { isShoalError } from '../../../shared/errors';
+import { ShoalError, isShoalError } from '../../../shared/errors';
+import type { ContainerManager } from '../containers';
 import { familiarString, parseRepoTag, type ImageStore } from '../images';
-import type { BuildImageStore } from './ports';
+import type { BuildContainers, BuildImageStore } from './ports';
 
 /** BuildImageStore over the image store. */
 export function imageStorePort(store: ImageStore): BuildImageStore {
@@ -45,6 +46,60 @@ export function imageStorePort(store: ImageStore): BuildImageStore {
         throw e;
       }
       return own;
+    },
+  };
+}
+
+/** BuildContainers over the container manager: RUN steps are ordinary containers of the engine. */
+export function containerManagerPort(cm: ContainerManager): BuildContainers {
+  return {
+    async create(spec) {
+      const { Id } = await cm.create({
+        Image: spec.image,
+        // [""] clears the image's ENTRYPOINT: a RUN step runs exactly its command.
+        Entrypoint: [''],
+        Cmd: spec.cmd,
+        Env: spec.env,
+        WorkingDir: spec.workingDir ?? '',
+        User: spec.user ?? '',
+        Labels: spec.labels ?? {},
+        // The image's HEALTHCHECK is for the finished image, not for its build steps.
+        Healthcheck: { Test: ['NONE'] },
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: { ...spec.hostConfig, NetworkMode: spec.networkMode },
+      });
+      return Id;
+    },
+    async attach(id, signal) {
+      const session = await cm.attach(id, { stdin: false, stdout: true, stderr: true, logs: false, stream: true });
+      const onAbort = () => session.close();
+      if (signal.aborted) session.close();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      return (async function* () {
+        try {
+          for await (const c of session.output()) yield { stream: c.stream === 2 ? ('stderr' as const) : ('stdout' as const), data: c.data };
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+          session.close();
+        }
+      })();
+    },
+    async start(id) {
+      await cm.start(id);
+    },
+    async wait(id, signal) {
+      if (signal.aborted) throw new ShoalError('CANCELLED', 'wait cancelled');
+      return (await cm.wait(id, 'not-running', signal)).StatusCode;
+    },
+    async kill(id) {
+      await cm.kill(id, 'KILL');
+    },
+    async upperDir(id) {
+      return cm.paths.upper(id);
+    },
+    async remove(id) {
+      await cm.remove(id, { force: true, volumes: true });
     },
   };
 }

@@ -462,7 +462,9 @@ export class PreparedBuild {
   }
 
   private async commit(state: StageState, key: string, req: { upperDir: string; config: ImageRuntimeConfig; createdBy: string; emptyLayer?: boolean }): Promise<void> {
-    const id = await this.images.commit({ ...req, parentImageId: state.imageId, author: state.author });
+    // A step that changed no file adds no layer, only history (Docker's empty-diff rule).
+    const emptyLayer = req.emptyLayer || (await fs.readdir(req.upperDir)).length === 0;
+    const id = await this.images.commit({ ...req, emptyLayer, parentImageId: state.imageId, author: state.author });
     await this.builder.cache.record(key, id);
     state.imageId = id;
     state.config = req.config;
@@ -588,12 +590,14 @@ export class PreparedBuild {
     let removeIt = this.options.forceRm;
     try {
       yield msg.runningIn(id);
+      const output = await this.containers.attach(id, signal);
       await this.containers.start(id);
       const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-      for await (const chunk of this.containers.output(id, signal)) {
+      for await (const chunk of output) {
         const text = decoders[chunk.stream].write(chunk.data);
         if (text) yield msg.stream(chunk.stream === 'stderr' ? stderrText(text) : text);
       }
+      this.checkCancel(signal);
       const code = await this.containers.wait(id, signal);
       this.checkCancel(signal);
       if (code !== 0) throw invalid(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`);

@@ -61,9 +61,12 @@ export interface OutputChunk {
 export interface BuildContainers {
   /** Create (not start) a container. Returns its full ID. */
   create(spec: StepContainerSpec): Promise<string>;
+  /**
+   * Attach to the container's output before it starts: the iterable yields everything from
+   * its start until it exits, and ends early when `signal` aborts.
+   */
+  attach(id: string, signal: AbortSignal): Promise<AsyncIterable<OutputChunk>>;
   start(id: string): Promise<void>;
-  /** The container's output from its start until it exits (or `signal` aborts). */
-  output(id: string, signal: AbortSignal): AsyncIterable<OutputChunk>;
   /** Wait for the container to exit; its exit code. */
   wait(id: string, signal: AbortSignal): Promise<number>;
   /** Stop it now (on cancel). */
