@@ -289,6 +289,22 @@ describe('build: COPY, ADD and metadata (real image store)', function () {
     assert.deepEqual((h.images.inspect('bare') as { Config: { Labels: unknown } }).Config.Labels, { bare: 'yes' });
   });
 
+  it('ONBUILD triggers run in the child build; SHELL changes shell-form commands', async () => {
+    const base = await h.build({ Dockerfile: 'FROM busybox\nONBUILD COPY trigger.txt /trigger.txt\nONBUILD LABEL child=yes\nSHELL ["/bin/ash", "-c"]\nCMD echo hi\n' }, { tags: ['onbuild-base'] });
+    assert.equal(base.error, undefined, base.text);
+    const bc = (h.images.inspect('onbuild-base') as { Config: Record<string, unknown> }).Config;
+    assert.deepEqual(bc.OnBuild, ['COPY trigger.txt /trigger.txt', 'LABEL child=yes']);
+    assert.deepEqual(bc.Shell, ['/bin/ash', '-c']);
+    assert.deepEqual(bc.Cmd, ['/bin/ash', '-c', 'echo hi']);
+    const child = await h.build({ Dockerfile: 'FROM onbuild-base\nENV X=1\n', 'trigger.txt': 'triggered\n' }, { tags: ['onbuild-child'] });
+    assert.equal(child.error, undefined, child.text);
+    assert.match(child.text, /# Executing 2 build triggers\n/);
+    assert.equal(await h.readFile('onbuild-child', 'trigger.txt'), 'triggered\n');
+    const cc = (h.images.inspect('onbuild-child') as { Config: Record<string, unknown> }).Config;
+    assert.deepEqual(cc.Labels, { child: 'yes' });
+    assert.ok(!cc.OnBuild || (cc.OnBuild as string[]).length === 0, 'triggers do not carry on to grandchildren');
+  });
+
   it('with q only the final ID is printed', async () => {
     const r = await h.build({ Dockerfile: 'FROM busybox\nLABEL q=1\n' }, { quiet: true });
     const streams = r.messages.filter((m) => 'stream' in m);

@@ -454,7 +454,11 @@ export class PreparedBuild {
   private async cached(state: StageState, key: string, config: ImageRuntimeConfig): Promise<boolean> {
     if (this.options.noCache) return false;
     const hit = this.builder.cache.lookup(key);
-    if (!hit || !(await this.images.exists(hit))) return false;
+    if (!hit) return false;
+    if (!(await this.images.exists(hit))) {
+      await this.builder.cache.forget([key]); // the image was removed since
+      return false;
+    }
     this.builder.cache.touch(key);
     state.imageId = hit;
     state.config = config;
