@@ -3,3 +3,4 @@ export { Builder, PreparedBuild, DEFAULT_SHELL, type BuildOptions, type BuilderP
 export type { BuildImageStore, BuildContainers, BuildImage, CommitRequest, StepContainerSpec, OutputChunk } from './ports';
 export { type BuildMessage } from './messages';
 export { parseDockerfile, DockerfileError } from './dockerfile';
+export { imageStorePort, containerManagerPort } from './adapters';
