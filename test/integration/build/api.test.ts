@@ -13,6 +13,7 @@ import { registerSystemRoutes } from '../../../worker/api/system';
 import { registerImageRoutes } from '../../../worker/api/images';
 import { registerBuildRoutes } from '../../../worker/api/build';
 import { BuildHarness, tarOf, writeFiles } from './harness';
+import { runCli } from '../../helpers/docker';
 
 function docker(host: string, args: string[], cwd: string, configDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -116,6 +117,14 @@ describe('build API (POST /build over a unix socket, docker CLI)', function () {
     const again = await docker(host, ['build', '-q', '-t', 'cli-built:v1', '--build-arg', 'WHO=docker', '--label', 'via=cli', '.'], dir, cfg);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+
+    // Dockerfile on stdin: alone (no context), and with a context directory.
+    const stdinOnly = await runCli('docker', ['-H', host, 'build', '-t', 'cli-stdin', '-'], { cwd: dir, input: 'FROM busybox\nLABEL from=stdin\n', env: { DOCKER_CONFIG: cfg } });
+    assert.equal(stdinOnly.code, 0, stdinOnly.stderr);
+    assert.deepEqual((await client.get<{ Config: { Labels: unknown } }>('/images/cli-stdin/json')).Config.Labels, { from: 'stdin' });
+    const stdinCtx = await runCli('docker', ['-H', host, 'build', '-t', 'cli-stdin-ctx', '-f', '-', '.'], { cwd: dir, input: 'FROM busybox\nCOPY greeting.txt /g.txt\n', env: { DOCKER_CONFIG: cfg } });
+    assert.equal(stdinCtx.code, 0, stdinCtx.stderr);
+    assert.ok((await client.get<{ RootFS: { Layers: string[] } }>('/images/cli-stdin-ctx/json')).RootFS.Layers.length === 2);
 
     await fs.writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN true\nFOOBAR x\n');
     const bad = await docker(host, ['build', '.'], dir, cfg);

@@ -50,6 +50,21 @@ async function peek(body: AsyncIterable<Buffer>, n: number): Promise<{ head: Buf
   return { head, rest: rest(), ended };
 }
 
+/**
+ * Complete an uncompressed tar stream that ends without its last block's padding and the
+ * end-of-archive blocks. The docker CLI sends such a tar for `docker build -f - DIR` (the
+ * entries it appends are not padded); Go's tar reader takes it, so must we. Zero blocks
+ * after a proper end-of-archive are ignored by the reader.
+ */
+async function* padded(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const c of src) {
+    total += c.length;
+    yield c;
+  }
+  yield Buffer.alloc(((512 - (total % 512)) % 512) + 1024);
+}
+
 /** Unpack the request body into `dir` (which must exist and be empty). */
 export async function receiveContext(body: AsyncIterable<Buffer>, dir: string, opts: { dockerfile?: string; signal?: AbortSignal }): Promise<BuildContext> {
   const { head, rest, ended } = await peek(body, HEAD);
@@ -58,7 +73,7 @@ export async function receiveContext(body: AsyncIterable<Buffer>, dir: string, o
   const isTar = compression !== 'none' || isTarHeader(head) || (head.length === 0 && ended);
   const requested = opts.dockerfile && opts.dockerfile !== '' ? opts.dockerfile : 'Dockerfile';
   if (isTar) {
-    if (head.length > 0) await extractTar(rest, dir, { preserveOwner: false, signal: opts.signal, what: 'build context' });
+    if (head.length > 0) await extractTar(compression === 'none' ? padded(rest) : rest, dir, { preserveOwner: false, signal: opts.signal, what: 'build context' });
   } else {
     // A bare Dockerfile as the body (no context files), as with `docker build - < Dockerfile`.
     const chunks: Buffer[] = [];
