@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { ApiError } from '../../../shared/client';
+import { run } from '../../../shared/exec';
 import { startDaemon, loadBusybox, type TestDaemon } from '../../helpers/daemon';
 import { badDockerfile, buildRunRebuild, writeCliContext } from './cli-scenario';
 
@@ -11,6 +12,16 @@ describe('docker build against shoald (stock CLI, classic builder)', function ()
   let d: TestDaemon | undefined;
   let ctx: string;
 
+  /** The daemon leaves its bridge (as dockerd leaves docker0); this test removes what it made. */
+  async function destroy(): Promise<void> {
+    if (!d) return;
+    const bridge = d.bridge;
+    await d.destroy();
+    d = undefined;
+    await run('ip', ['link', 'del', bridge], { okCodes: [0, 1] }).catch(() => undefined);
+    await run('nft', ['delete', 'table', 'ip', `shoal_${bridge}`], { okCodes: [0, 1] }).catch(() => undefined);
+  }
+
   before(async function () {
     d = await startDaemon();
     const wired = await d.client.post('/build/prune').then(
@@ -18,8 +29,7 @@ describe('docker build against shoald (stock CLI, classic builder)', function ()
       (e: unknown) => !(e instanceof ApiError && e.status === 404),
     );
     if (!wired) {
-      await d.destroy();
-      d = undefined;
+      await destroy();
       this.skip();
     }
     await loadBusybox(d!);
@@ -27,9 +37,7 @@ describe('docker build against shoald (stock CLI, classic builder)', function ()
     await writeCliContext(ctx);
   });
 
-  after(async () => {
-    await d?.destroy();
-  });
+  after(destroy);
 
   it('builds, tags, runs and rebuilds from the cache', () => buildRunRebuild(d!.host, ctx));
   it('a bad Dockerfile fails with the line named and leaves no container or image', () => badDockerfile(d!.host, ctx));
