@@ -140,10 +140,13 @@ export async function createContainer(cli: Cli, req: CreateRequest, quiet = fals
   return res.Id;
 }
 
-/** docker's exit code for a start failure: 127 not found, 126 cannot be invoked, else 125. */
+/**
+ * docker's exit code for a start failure: 127 not found, 126 cannot be invoked, else 125.
+ * crun reports a directory as the command with EPERM ("Operation not permitted"), runc with EACCES.
+ */
 export function startFailureCode(message: string): number {
   if (/executable file not found|no such file or directory|system cannot find the file specified/i.test(message)) return 127;
-  if (/permission denied|is a directory/i.test(message)) return 126;
+  if (/permission denied|is a directory|operation not permitted/i.test(message)) return 126;
   return 125;
 }
 
@@ -177,7 +180,7 @@ async function runContainer(cli: Cli, req: CreateRequest, f: RunFlags): Promise<
   if (tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) req.body.HostConfig.ConsoleSize = [io.stdout.rows, io.stdout.columns];
   const id = await createContainer(cli, req, !!f.quiet);
   if (f.detach) {
-    await startOrFail(cli, id);
+    await startOrFail(cli, id, !!f.rm);
     cli.line(id);
     return 0;
   }
@@ -191,7 +194,7 @@ async function runContainer(cli: Cli, req: CreateRequest, f: RunFlags): Promise<
   const pump = socket ? pumpStreams(socket, io, { tty, stdin: !!b.AttachStdin, detachKeys: f.detachKeys, resize: (h, w) => client.post(`/containers/${id}/resize`, { query: { h, w } }) }) : undefined;
   const signals = !tty && f.sigProxy !== false ? proxySignals(cli, id) : undefined;
   try {
-    await startOrFail(cli, id);
+    await startOrFail(cli, id, !!f.rm);
     pump?.resizeNow();
     // Detached with the escape keys: the container goes on, the CLI ends successfully.
     if (pump && (await pump.done).detached) return 0;
@@ -210,12 +213,14 @@ async function runContainer(cli: Cli, req: CreateRequest, f: RunFlags): Promise<
   }
 }
 
-async function startOrFail(cli: Cli, id: string): Promise<void> {
+async function startOrFail(cli: Cli, id: string, autoRemove = false): Promise<void> {
   try {
     await cli.client.post(`/containers/${id}/start`);
   } catch (e) {
-    if (e instanceof ApiError) throw new ExitError(startFailureCode(e.message), `shoal: Error response from daemon: ${e.message}`);
-    throw e;
+    if (!(e instanceof ApiError)) throw e;
+    // --rm: a container that never ran is removed too (dockerd does it; make sure).
+    if (autoRemove) await cli.client.delete(`/containers/${id}`, { query: { force: 1, v: 1 } }).catch(() => undefined);
+    throw new ExitError(startFailureCode(e.message), `shoal: Error response from daemon: ${e.message}`);
   }
 }
 

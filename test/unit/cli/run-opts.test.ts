@@ -351,6 +351,7 @@ describe('cli run/create flags -> ContainerCreate body', () => {
       ['OCI runtime create failed: open /x: no such file or directory', 127],
       ['exec /etc: permission denied', 126],
       ['exec /etc: is a directory', 126],
+      ['OCI runtime create failed: open executable: Operation not permitted', 126],
       ['cannot start a container that has stopped', 125],
     ];
     for (const [msg, code] of cases) it(`${code} for "${msg}"`, () => assert.equal(startFailureCode(msg), code));
