@@ -17,6 +17,7 @@ export interface ContainerSummary {
   Status?: string;
   NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
   Mounts?: Array<{ Name?: string; Source?: string; Driver?: string }> | null;
+  ImageManifestDescriptor?: { platform?: unknown } | null;
 }
 
 export const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -137,6 +138,7 @@ export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: 
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {})
       .sort()
       .join(','),
+    Platform: c.ImageManifestDescriptor?.platform ?? null,
     Ports: displayablePorts(c.Ports ?? []),
     RunningFor: `${humanDuration(now - (c.Created ?? 0) * 1000)} ago`,
     Size: (c.SizeRootFs ?? 0) > 0 ? `${sizeRw} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})` : sizeRw,
