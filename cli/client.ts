@@ -67,8 +67,11 @@ export class CliClient {
   early(method: string, p: string, opts: RequestOptions = {}): { headers: Promise<void>; result: Promise<{ status: number; body: Buffer }> } {
     const res = this.engine.raw(method, p, opts);
     const result = res.then(async (r) => ({ status: r.status, body: await readAll(r.stream) }));
-    result.catch(() => undefined); // observed by the caller later; never an unhandled rejection
-    return { headers: res.then(() => undefined), result };
+    const headers = res.then(() => undefined);
+    // Observed by the caller later (or not at all once a timer won the race): never unhandled.
+    result.catch(() => undefined);
+    headers.catch(() => undefined);
+    return { headers, result };
   }
 }
 

@@ -50,6 +50,13 @@ export function runCli(argv: string[] = process.argv.slice(2)): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
+  // Last resort: whatever slipped through is one line on stderr, never a stack trace.
+  const fatal = (e: unknown) => {
+    process.stderr.write(`shoal: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   main(argv).then(
     (code) => exitAfterFlush(code),
     (e) => {
