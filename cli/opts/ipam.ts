@@ -32,12 +32,11 @@ interface Cidr {
   prefix: number;
 }
 
-function parseCidr(s: string, flag: string): Cidr {
+function parseCidr(s: string): Cidr {
   const [ip, p, ...rest] = s.split('/');
   const addr = toBig(ip);
   const prefix = Number(p);
   if (!addr || p === undefined || rest.length || !/^\d+$/.test(p) || prefix > addr.bits) throw new OptionError(`invalid CIDR address: ${s}`);
-  void flag;
   return { ...addr, prefix };
 }
 
@@ -53,7 +52,7 @@ export function consolidateIpam(subnets: string[], ranges: string[], gateways: s
   const pools: IpamPool[] = [];
   const nets: Cidr[] = [];
   for (const s of subnets) {
-    const c = parseCidr(s, '--subnet');
+    const c = parseCidr(s);
     for (const [i, other] of nets.entries()) {
       const overlap = c.bits === other.bits && (contains(other, c) || contains(c, other));
       if (overlap) throw new OptionError(`multiple overlapping subnet configuration is not supported: ${pools[i].Subnet}, ${s}`);
@@ -62,7 +61,7 @@ export function consolidateIpam(subnets: string[], ranges: string[], gateways: s
     pools.push({ Subnet: s });
   }
   for (const r of ranges) {
-    const rc = parseCidr(r, '--ip-range');
+    const rc = parseCidr(r);
     const i = nets.findIndex((n) => contains(n, rc) && n.prefix <= rc.prefix);
     if (i < 0) throw new OptionError(`no matching subnet for range ${r}`);
     if (pools[i].IPRange) throw new OptionError(`cannot configure multiple ranges (${r}, ${pools[i].IPRange}) on the same subnet (${pools[i].Subnet})`);

@@ -1,6 +1,5 @@
-import { OptionError } from './errors';
+import { FlagError, OptionError } from './errors';
 import { parseGoDuration } from './values';
-import { FlagError } from './errors';
 
 /**
  * docker's --since/--until value for the API: a duration is relative to now (unix seconds),
