@@ -5,6 +5,9 @@ import { registerImageRoutes } from './images';
 import { registerDistributionRoutes } from './distribution';
 import { registerNetworkRoutes } from './networks';
 import { registerVolumeRoutes } from './volumes';
+import { registerContainerRoutes } from './containers';
+import { registerExecRoutes } from './exec';
+import { registerBuildRoutes } from './build';
 
 /** Every engine endpoint of the Docker API, on one router. */
 export function engineRouter(engine: Engine): Router {
@@ -12,7 +15,10 @@ export function engineRouter(engine: Engine): Router {
   registerSystemRoutes(router, { config: engine.config, events: engine.events, info: () => engine.info() });
   registerImageRoutes(router, { images: engine.images, events: engine.events, pull: engine.distribution.pullFn });
   registerDistributionRoutes(router, { distribution: engine.distribution });
-  registerNetworkRoutes(router, { networks: engine.networks });
+  registerNetworkRoutes(router, { networks: engine.networks, containerLookup: engine.containerLookup });
+  registerContainerRoutes(router, { containers: engine.containers });
+  registerExecRoutes(router, { containers: engine.containers });
+  registerBuildRoutes(router, { builder: engine.builder });
   registerVolumeRoutes(router, { volumes: engine.volumes });
   return router;
 }

@@ -6,7 +6,10 @@ import { logger, type Logger } from '../../shared/log';
 import { ImageStore } from './images';
 import { Distribution } from './registry';
 import { VolumeStore } from './volumes';
-import { NetworkManager } from '../network';
+import { NetworkManager, type ContainerLookup } from '../network';
+import { ContainerManager } from './containers';
+import { Builder } from './build';
+import { imageStorePort, containerManagerPort } from './build/adapters';
 
 /**
  * The container engine every node embeds: it owns the image store, volumes, networks,
@@ -22,6 +25,8 @@ export class Engine {
     readonly distribution: Distribution,
     readonly volumes: VolumeStore,
     readonly networks: NetworkManager,
+    readonly containers: ContainerManager,
+    readonly builder: Builder,
   ) {}
 
   static async open(config: DaemonConfig): Promise<Engine> {
@@ -32,15 +37,29 @@ export class Engine {
     const distribution = new Distribution({ store: images, insecureRegistries: [] });
     const volumes = await VolumeStore.open({ root: join(config.dataRoot, 'volumes'), events });
     const networks = await NetworkManager.open({ config, root: join(config.dataRoot, 'network'), events });
-    return new Engine(config, events, images, distribution, volumes, networks);
+    const containers = await ContainerManager.open({ config, images, networking: networks, volumes, events });
+    images.setInUseCheck(async (imageId) => (await containers.imagesInUse()).get(imageId) ?? []);
+    const builder = await Builder.open({ images: imageStorePort(images), containers: containerManagerPort(containers) }, { root: join(config.dataRoot, 'build'), events });
+    return new Engine(config, events, images, distribution, volumes, networks, containers, builder);
+  }
+
+  /** Resolves a container for the network routes (connect, disconnect). */
+  get containerLookup(): ContainerLookup {
+    return {
+      resolve: async (ref) => {
+        const j = (await this.containers.inspect(ref)) as { Id: string; Name: string; State: { Running: boolean } };
+        return { id: j.Id, name: j.Name.replace(/^\//, ''), running: j.State.Running };
+      },
+    };
   }
 
   async info(): Promise<Record<string, unknown>> {
-    return { Images: this.images.summaries().length };
+    return { Images: this.images.summaries().length, ...(await this.containers.info()) };
   }
 
   async close(): Promise<void> {
     // Containers keep running: their monitors hold them, and the next daemon adopts them.
+    await this.containers.close();
     await this.networks.close();
   }
 }
