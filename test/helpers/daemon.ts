@@ -73,6 +73,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<TestDaemon>
       } finally {
         d.client.close();
         await terminate(d.proc, 'SIGTERM');
+        // A stopped daemon leaves its bridge and ruleset for the next start, as dockerd leaves
+        // docker0; a test's daemon never starts again, so both go.
+        const { run } = await import('../../shared/exec');
+        await run('ip', ['link', 'del', bridge], { okCodes: [0, 1, 2] }).catch(() => undefined);
+        await run('nft', ['delete', 'table', 'ip', `shoal_${bridge}`], { okCodes: [0, 1] }).catch(() => undefined);
         await fs.rm(base, { recursive: true, force: true }).catch(() => undefined);
       }
     },
