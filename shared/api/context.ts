@@ -90,6 +90,7 @@ export class ApiContext {
   }
 
   async bodyBuffer(limit = Infinity): Promise<Buffer> {
+    if (this.upgradeSocket) return this.upgradeBody(limit);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of this.req as AsyncIterable<Buffer>) {
@@ -98,6 +99,33 @@ export class ApiContext {
       chunks.push(c);
     }
     return Buffer.concat(chunks);
+  }
+
+  /**
+   * On an Upgrade request Node's parser leaves the body on the socket (exec start and attach
+   * carry JSON there). Take exactly Content-Length bytes, so what follows is the client's stream.
+   */
+  private upgradeBody(limit: number): Promise<Buffer> {
+    const len = Number(this.header('content-length') ?? 0);
+    if (!Number.isInteger(len) || len <= 0) return Promise.resolve(Buffer.alloc(0));
+    if (len > limit) return Promise.reject(invalid(`request body exceeds ${limit} bytes`));
+    const socket = this.upgradeSocket!;
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error, buf?: Buffer) => {
+        socket.off('readable', tryRead);
+        socket.off('end', onEnd);
+        if (err) reject(err);
+        else resolve(buf!);
+      };
+      const tryRead = () => {
+        const b = socket.read(len) as Buffer | null;
+        if (b) done(undefined, b);
+      };
+      const onEnd = () => done(invalid('request body ended early'));
+      socket.on('readable', tryRead);
+      socket.once('end', onEnd);
+      tryRead();
+    });
   }
 
   /** The raw request body as a stream (build contexts, image tars). */

@@ -307,7 +307,9 @@ export class NetworkManager implements ContainerNetworking {
   /** The container's endpoints from its config, merged with what connect/disconnect changed since. */
   private planEndpoints(req: NetworkSetupRequest, prev: ContainerRecord | undefined): ContainerRecord {
     const disconnected = new Set(prev?.disconnected ?? []);
-    const mode = req.networkMode === 'default' || !req.networkMode ? 'bridge' : req.networkMode;
+    // dockerd treats "default" (what the docker CLI sends, as mode and endpoint key) as the default bridge.
+    const canonical = (name: string) => (name === 'default' || !name ? 'bridge' : name);
+    const mode = canonical(req.networkMode);
     const wanted: Array<{ net: NetworkRecord; ep?: EndpointSettings }> = [];
     const add = (net: NetworkRecord, ep?: EndpointSettings) => {
       if (net.driver !== 'bridge') throw invalid(`container cannot be connected to network ${net.name} together with other networks (driver ${net.driver})`);
@@ -316,10 +318,10 @@ export class NetworkManager implements ContainerNetworking {
       else wanted.push({ net, ep });
     };
     const primary = this.resolveNetwork(mode);
-    const epFor = (net: NetworkRecord) => Object.entries(req.endpointsConfig ?? {}).find(([k]) => k === net.name || k === net.id || (k.length >= 3 && net.id.startsWith(k)))?.[1];
+    const epFor = (net: NetworkRecord) => Object.entries(req.endpointsConfig ?? {}).find(([key]) => { const k = canonical(key); return k === net.name || k === net.id || (k.length >= 3 && net.id.startsWith(k)); })?.[1];
     if (!disconnected.has(primary.id)) add(primary, epFor(primary));
     for (const key of Object.keys(req.endpointsConfig ?? {})) {
-      const net = this.resolveNetwork(key);
+      const net = this.resolveNetwork(canonical(key));
       if (!disconnected.has(net.id)) add(net, req.endpointsConfig[key]);
     }
     // Networks connected while the container was not running.
