@@ -223,10 +223,11 @@ export class ExecManager {
     }
     e.running = true;
     this.host.events.publish('container', `exec_start: ${cmdline}`, r.Id, attrs);
+    // The output ends when conmon closes the attach socket (after draining it), and not
+    // before the exit code is recorded: the exit code can overtake the last output.
     void conmon.exited().then((code) => {
       finish(code);
       exitDone(code);
-      session.end();
     });
     return session;
   }

@@ -208,6 +208,12 @@ export class ContainerManager {
       const v = hc[key];
       if (v?.startsWith('container:')) hc[key] = `container:${this.must(v.slice('container:'.length)).rec.Id}`;
     }
+    // The CLI keys the endpoint of the default network as "default": that is the bridge network.
+    const endpoints = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
+    if ('default' in endpoints && (networkMode === 'default' || networkMode === 'bridge')) {
+      endpoints.bridge ??= endpoints.default;
+      delete endpoints.default;
+    }
     const planned = planMounts(hc, { ...(req.Volumes ?? {}) });
     const image = await this.opts.images.resolveForRun(req.Image);
     const imagePlanned = planMounts({}, image.config.Volumes).filter((m) => !planned.some((p) => p.destination === m.destination));
@@ -249,7 +255,7 @@ export class ContainerManager {
         Args: merged.args,
         Config: merged.config,
         HostConfig: hostConfig,
-        NetworkingConfig: req.NetworkingConfig,
+        NetworkingConfig: { EndpointsConfig: endpoints },
         Image: image.id,
         Name: name,
         RestartCount: 0,
@@ -457,16 +463,17 @@ export class ContainerManager {
     const id = r.Id;
     const rt = this.runtimeFor(r);
     const bundle = this.paths.bundle(id);
-    await this.ensureRootfs(r);
-    await rt.delete(id, true).catch(() => undefined); // state left by a crash
-    await fs.rm(bundle, { recursive: true, force: true });
-    await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
-    const ipc = this.joinNamespace(r.HostConfig.IpcMode, 'ipc');
-    const pid = this.joinNamespace(r.HostConfig.PidMode, 'pid');
-    const devices = await this.resolveDevices(r);
-    const net = await this.setupNetwork(r);
     let pidNum = 0;
+    let net: NetworkSetupResult | undefined;
     try {
+      await this.ensureRootfs(r);
+      await rt.delete(id, true).catch(() => undefined); // state left by a crash
+      await fs.rm(bundle, { recursive: true, force: true });
+      await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
+      const ipc = this.joinNamespace(r.HostConfig.IpcMode, 'ipc');
+      const pid = this.joinNamespace(r.HostConfig.PidMode, 'pid');
+      const devices = await this.resolveDevices(r);
+      net = await this.setupNetwork(r);
       await writeFileAtomic(r.HostsPath, net.hosts);
       await writeFileAtomic(r.ResolvConfPath, net.resolvConf);
       await writeFileAtomic(r.HostnamePath, `${r.Config.Hostname}\n`);
@@ -506,7 +513,7 @@ export class ContainerManager {
     } catch (e) {
       await rt.delete(id, true).catch(() => undefined);
       await cgroups.removeCgroup(this.paths.cgroup(id)).catch(() => undefined);
-      await this.releaseNetwork(r);
+      if (net) await this.releaseNetwork(r);
       for (const s of c.pendingAttach) s.end();
       c.pendingAttach.clear();
       if (e instanceof RuntimeCreateError) {
@@ -526,7 +533,8 @@ export class ContainerManager {
     r.State = { ...withStatus(r.State, 'running'), Pid: pidNum, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: now, Health: undefined };
     const check = probeCommand(r.Config.Healthcheck, r.Config.Shell ?? undefined);
     if (check) r.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-    r.NetworkSettings = { ...r.NetworkSettings, Networks: net.networks, Ports: net.ports, SandboxKey: net.netnsPath ?? '', SandboxID: net.netnsPath ? shortId(id) : '' };
+    const up = net!;
+    r.NetworkSettings = { ...r.NetworkSettings, Networks: up.networks, Ports: up.ports, SandboxKey: up.netnsPath ?? '', SandboxID: up.netnsPath ? shortId(id) : '' };
     r.shoal.hasBeenStarted = true;
     r.shoal.manuallyStopped = false;
     c.startedAtMs = Date.now();

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ApiServer, Router } from '../../../shared/api';
+import { logger } from '../../../shared/log';
+import { registerContainerRoutes } from '../../../worker/api/containers';
+import { registerSystemRoutes } from '../../../worker/api/system';
+import { docker, runCli } from '../../helpers/docker';
+import { eventually, makeStack, type Stack } from './fixture';
+
+// The stock docker CLI against the container routes, served by an ApiServer over this
+// test's own stack (until the daemon wires the module in, this is what shoald will serve).
+describe('containers: docker CLI against the container routes', function () {
+  this.timeout(60_000);
+  let s: Stack;
+  let server: ApiServer;
+  let host: string;
+  const dk = (...args: string[]) => docker(host, args);
+
+  before(async () => {
+    s = await makeStack();
+    const router = new Router();
+    registerSystemRoutes(router, { config: s.config, events: s.events, info: async () => ({ ...(await s.cm.info()) }) });
+    registerContainerRoutes(router, { containers: s.cm });
+    server = new ApiServer(router, logger('api'));
+    const sock = join(s.config.execRoot, 'api.sock');
+    await server.listen([{ kind: 'unix', address: sock }]);
+    host = `unix://${sock}`;
+  });
+  after(async () => {
+    await server?.close();
+    await s?.destroy();
+  });
+
+  it('docker run --rm busybox echo hi', async () => {
+    const r = await dk('run', '--rm', 'busybox', 'echo', 'hi');
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, 'hi\n');
+    assert.equal(r.code, 0);
+    assert.equal((await s.cm.list({ all: true })).length, 0, 'removed');
+  });
+
+  it('passes the exit code through, and separates stdout from stderr', async () => {
+    const r = await dk('run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 7');
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(r.code, 7);
+  });
+
+  it('echo data | docker run -i busybox cat', async () => {
+    const r = await runCli('docker', ['-H', host, 'run', '-i', '--rm', 'busybox', 'cat'], { input: 'data\nmore\n', env: { DOCKER_CONFIG: '/tmp/shoal-test-docker-config' } });
+    assert.equal(r.stdout, 'data\nmore\n');
+    assert.equal(r.code, 0);
+  });
+
+  it('docker run -t gives a terminal', async () => {
+    const r = await dk('run', '--rm', '-t', 'busybox', 'sh', '-c', '[ -t 1 ] && echo tty');
+    assert.equal(r.stdout, 'tty\r\n');
+    assert.equal(r.code, 0);
+  });
+
+  it('docker run -it under a pty', async () => {
+    const r = await runCli('script', ['-qec', `docker -H ${host} run -it --rm busybox sh -c 'read x; echo got:$x'`, '/dev/null'], { input: 'hello\n', env: { DOCKER_CONFIG: '/tmp/shoal-test-docker-config' } });
+    assert.match(r.stdout, /got:hello/);
+    assert.equal(r.code, 0);
+  });
+
+  it('a missing binary: exit 127 and the message', async () => {
+    const r = await dk('run', '--rm', 'busybox', 'nope');
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /exec: "nope": executable file not found in \$PATH/);
+    assert.equal((await s.cm.list({ all: true })).length, 0, 'auto-removed after the failed start');
+  });
+
+  it('run -d, ps, logs, exec, stop, rm', async () => {
+    const run = await dk('run', '-d', '--name', 'bg', 'busybox', 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done');
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = await dk('ps', '--format', '{{.Names}} {{.Status}}');
+    assert.match(ps.stdout, /^bg Up /m);
+    assert.ok(await eventually(async () => (await dk('logs', 'bg')).stdout === 'up\n'));
+    const ex = await dk('exec', 'bg', 'sh', '-c', 'echo in-exec; echo e >&2; exit 5');
+    assert.equal(ex.stdout, 'in-exec\n', JSON.stringify(ex));
+    assert.equal(ex.stderr, 'e\n');
+    assert.equal(ex.code, 5);
+    const exi = await runCli('docker', ['-H', host, 'exec', '-i', 'bg', 'cat'], { input: 'piped\n', env: { DOCKER_CONFIG: '/tmp/shoal-test-docker-config' } });
+    assert.equal(exi.stdout, 'piped\n');
+    const exm = await dk('exec', 'bg', 'nope');
+    assert.notEqual(exm.code, 0);
+    assert.match(exm.stdout + exm.stderr, /executable file not found/);
+    const name = await dk('create', '--name', 'bg', 'busybox', 'true');
+    assert.notEqual(name.code, 0);
+    assert.match(name.stderr, new RegExp(`The container name "/bg" is already in use by container "${id}"`));
+    const stop = await dk('stop', '-t', '5', 'bg');
+    assert.equal(stop.code, 0, stop.stderr);
+    const insp = JSON.parse((await dk('inspect', 'bg')).stdout)[0];
+    assert.equal(insp.State.Status, 'exited');
+    assert.equal(insp.State.ExitCode, 0);
+    assert.equal(insp.Name, '/bg');
+    assert.equal((await dk('rm', 'bg')).code, 0);
+  });
+
+  it('bad input: clear 4xx, nothing left behind', async () => {
+    const m = await dk('run', '--rm', '-m', '1m', 'busybox', 'true');
+    assert.equal(m.code, 125);
+    assert.match(m.stderr, /Minimum memory limit allowed is 6MB/);
+    const rp = await dk('create', '--restart', 'sometimes', 'busybox');
+    assert.notEqual(rp.code, 0);
+    const bind = await dk('create', '--mount', 'type=bind,source=/does/not/exist,target=/x', 'busybox', 'true');
+    assert.notEqual(bind.code, 0);
+    assert.match(bind.stderr, /invalid mount config for type "bind": bind source path does not exist: \/does\/not\/exist/);
+    const img = await s.cm.create({ Image: 'no-such-image:1' }).catch((e: Error) => e);
+    assert.match(String(img), /No such image: no-such-image:1/);
+    assert.equal((await s.cm.list({ all: true })).length, 0);
+  });
+
+  it('docker logs --tail and --timestamps, docker wait', async () => {
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sh', '-c', 'for i in 1 2 3 4; do echo line$i; done; exit 2'] });
+    await s.cm.start(Id);
+    const w = await dk('wait', Id);
+    assert.equal(w.stdout.trim(), '2');
+    const tail = await dk('logs', '--tail', '2', Id);
+    assert.equal(tail.stdout, 'line3\nline4\n');
+    const ts = await dk('logs', '-t', '--tail', '1', Id);
+    assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line4\n$/);
+    await dk('rm', Id);
+  });
+});
