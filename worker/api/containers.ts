@@ -2,7 +2,7 @@ import type { ApiContext, Router } from '../../shared/api';
 import { frame } from '../../shared/api';
 import { invalid } from '../../shared/errors';
 import type { ContainerManager, WaitCondition } from '../engine/containers';
-import { pumpSession, registerExecRoutes } from './exec';
+import { pumpSession } from './exec';
 
 export interface ContainerRouteDeps {
   containers: ContainerManager;
@@ -165,6 +165,4 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
     });
     ctx.send(201, res);
   });
-
-  registerExecRoutes(router, deps);
 }

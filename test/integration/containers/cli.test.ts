@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ApiServer, Router } from '../../../shared/api';
 import { logger } from '../../../shared/log';
 import { registerContainerRoutes } from '../../../worker/api/containers';
+import { registerExecRoutes } from '../../../worker/api/exec';
 import { registerSystemRoutes } from '../../../worker/api/system';
 import { docker, runCli } from '../../helpers/docker';
 import { eventually, makeStack, type Stack } from './fixture';
@@ -21,6 +22,7 @@ describe('containers: docker CLI against the container routes', function () {
     const router = new Router();
     registerSystemRoutes(router, { config: s.config, events: s.events, info: async () => ({ ...(await s.cm.info()) }) });
     registerContainerRoutes(router, { containers: s.cm });
+    registerExecRoutes(router, { containers: s.cm });
     server = new ApiServer(router, logger('api'));
     const sock = join(s.config.execRoot, 'api.sock');
     await server.listen([{ kind: 'unix', address: sock }]);

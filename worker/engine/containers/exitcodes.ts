@@ -13,8 +13,9 @@ export function exitCodeOf(outcome: { code?: number | null; signal?: number | nu
 
 /** Parse conmon's exit file ("137"); -1 (conmon's "unknown") and garbage become 255. */
 export function parseExitFile(text: string): number {
-  const n = Number(text.trim());
-  if (!Number.isInteger(n) || n < 0) return 255;
+  const t = text.trim();
+  const n = Number(t);
+  if (t === '' || !Number.isInteger(n) || n < 0) return 255;
   return n;
 }
 

@@ -34,6 +34,7 @@ export interface ResolvedMount extends PlannedMount {
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
+const MODES = ['ro', 'rw', 'nocopy', 'z', 'Z', 'consistent', 'cached', 'delegated', ...PROPAGATIONS];
 
 function checkDestination(kind: string, dest: string | undefined): string {
   if (!dest) throw invalid(`invalid mount config for type "${kind}": field Target must not be empty`);
@@ -51,8 +52,10 @@ export function parseBind(spec: string): PlannedMount {
   let opts = '';
   if (parts.length === 1) dst = parts[0];
   else if (parts.length === 2) {
-    if (parts[1].startsWith('/')) [src, dst] = parts;
-    else [dst, opts] = parts; // "/dst:ro"
+    // "/dst:ro" when the second part is a mode list, else "src:dst".
+    const isMode = parts[1].split(',').every((o) => MODES.includes(o));
+    if (isMode && parts[1] !== '') [dst, opts] = parts;
+    else [src, dst] = parts;
   } else if (parts.length === 3) [src, dst, opts] = parts;
   else throw invalid(`invalid volume specification: '${spec}'`);
   if (src !== undefined && src === '') throw invalid(`invalid volume specification: '${spec}'`);

@@ -26,9 +26,10 @@ function commonParent(paths: string[]): string {
 /**
  * The options string for an overlay mount and the directory to run mount from. Absolute paths
  * when they fit in a page; otherwise paths relative to the layers' common parent (the kernel
- * resolves them against the caller's working directory).
+ * resolves them against the caller's working directory); and when even those are too long,
+ * short symlinks ("l/0", "l/1"...) next to the mount point, which the caller creates (`links`).
  */
-export function overlayMountOptions(l: OverlayLayout): { options: string; cwd?: string } {
+export function overlayMountOptions(l: OverlayLayout): { options: string; cwd?: string; links?: Array<[string, string]> } {
   if (l.lowerDirs.length === 0) throw invalid('an overlay needs at least one lower layer');
   for (const p of [...l.lowerDirs, l.upperDir, l.workDir]) {
     if (/[,:]/.test(p)) throw invalid(`overlay layer path ${p} contains ',' or ':'`);
@@ -40,8 +41,12 @@ export function overlayMountOptions(l: OverlayLayout): { options: string; cwd?: 
   const cwd = commonParent([...lowers, l.upperDir, l.workDir]);
   const rel = (p: string) => relative(cwd, p) || '.';
   const short = `lowerdir=${lowers.map(rel).join(':')},upperdir=${rel(l.upperDir)},workdir=${rel(l.workDir)}`;
-  if (short.length > MAX_MOUNT_OPTIONS) throw invalid(`image has too many layers (${l.lowerDirs.length}) for one overlay mount`);
-  return { options: short, cwd };
+  if (short.length <= MAX_MOUNT_OPTIONS) return { options: short, cwd };
+  const base = dirname(l.target);
+  const links: Array<[string, string]> = lowers.map((p, i) => [join(base, 'l', String(i)), p]);
+  const linked = `lowerdir=${links.map(([link]) => relative(base, link)).join(':')},upperdir=${relative(base, l.upperDir)},workdir=${relative(base, l.workDir)}`;
+  if (linked.length > MAX_MOUNT_OPTIONS || l.lowerDirs.length > 500) throw invalid(`image has too many layers (${l.lowerDirs.length}) for one overlay mount`);
+  return { options: linked, cwd: base, links };
 }
 
 export async function mountOverlay(l: OverlayLayout): Promise<void> {
@@ -49,7 +54,12 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
   await fs.mkdir(l.workDir, { recursive: true, mode: 0o700 });
   await fs.mkdir(l.target, { recursive: true, mode: 0o755 });
   if (await isMountPoint(l.target)) return;
-  const { options, cwd } = overlayMountOptions(l);
+  const { options, cwd, links } = overlayMountOptions(l);
+  if (links) {
+    await fs.rm(dirname(links[0][0]), { recursive: true, force: true });
+    await fs.mkdir(dirname(links[0][0]), { recursive: true });
+    for (const [link, target] of links) await fs.symlink(target, link);
+  }
   try {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, l.target], { cwd });
   } catch (e) {
