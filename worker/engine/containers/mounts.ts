@@ -144,16 +144,20 @@ export function planMounts(hc: Partial<HostConfig>, volumes: Record<string, obje
  * On failure everything acquired so far is released, so a failed create leaves no volume.
  */
 export async function resolveMounts(planned: PlannedMount[], containerId: string, volumes: VolumeResolver): Promise<ResolvedMount[]> {
+  // Bind sources first: a missing one fails the create before any volume is made.
+  for (const m of planned) {
+    if (m.type !== 'bind') continue;
+    const st = await fs.stat(m.source!).catch(() => undefined);
+    if (!st && !m.createSource) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+  }
   const out: ResolvedMount[] = [];
   const acquired: string[] = [];
   try {
     for (const m of planned) {
       if (m.type === 'bind') {
-        const st = await fs.stat(m.source!).catch(() => undefined);
-        if (!st) {
-          if (!m.createSource) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
-          await fs.mkdir(m.source!, { recursive: true, mode: 0o755 });
-        }
+        await fs.mkdir(m.source!, { recursive: true, mode: 0o755 }).catch((e) => {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        });
         out.push({ ...m, hostPath: m.source });
       } else if (m.type === 'volume') {
         const v = await volumes.acquire(m.source, containerId, m.labels);
