@@ -2,6 +2,7 @@ import type { ApiContext, Router } from '../../shared/api';
 import { frame } from '../../shared/api';
 import { invalid } from '../../shared/errors';
 import type { ContainerManager, WaitCondition } from '../engine/containers';
+import { parseDetachKeys } from '../engine/containers';
 import { pumpSession } from './exec';
 
 export interface ContainerRouteDeps {
@@ -42,9 +43,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
   });
 
   router.post('/containers/:id/start', async (ctx) => {
-    if (ctx.query.str('detachKeys') !== undefined && !/^([a-zA-Z@[\\\]^_?]|ctrl-[a-z@[\\\]^_?])(,([a-zA-Z@[\\\]^_?]|ctrl-[a-z@[\\\]^_?]))*$/.test(ctx.query.str('detachKeys')!)) {
-      throw invalid(`Invalid detach keys (${ctx.query.str('detachKeys')}) provided`);
-    }
+    if (ctx.query.str('detachKeys')) parseDetachKeys(ctx.query.str('detachKeys'));
     const r = await cm.start(ctx.params.id);
     ctx.send(r === 'already' ? 304 : 204);
   });
@@ -119,6 +118,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
   });
 
   router.post('/containers/:id/attach', async (ctx) => {
+    const detachKeys = parseDetachKeys(ctx.query.str('detachKeys'));
     const session = await cm.attach(ctx.params.id, {
       stdin: ctx.query.bool('stdin'),
       stdout: ctx.query.bool('stdout'),
@@ -127,7 +127,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
       stream: ctx.query.bool('stream'),
     });
     const sock = ctx.hijack(session.tty ? RAW : MULTIPLEXED);
-    await pumpSession(sock, session);
+    await pumpSession(sock, session, detachKeys);
   });
 
   router.post('/containers/:id/resize', async (ctx) => {

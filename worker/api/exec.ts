@@ -2,7 +2,7 @@ import type { Router } from '../../shared/api';
 import { frame } from '../../shared/api';
 import { errorMessage, invalid } from '../../shared/errors';
 import type { Duplex } from 'node:stream';
-import type { AttachSession, ContainerManager, ExecConfig } from '../engine/containers';
+import { DetachScanner, parseDetachKeys, type AttachSession, type ContainerManager, type ExecConfig } from '../engine/containers';
 
 /** Pause reading client input while this much is waiting for the container's stdin. */
 const MAX_PENDING_INPUT = 1024 * 1024;
@@ -14,10 +14,24 @@ export interface ExecRouteDeps {
 /**
  * Pump a hijacked connection and an attach session into each other: client bytes to the
  * process's stdin (a half-close ends stdin), output back (stdcopy-framed unless TTY).
+ * On a TTY the detach keys end the session and leave the process running (not on plain
+ * pipes, whose binary data could contain them by chance).
  */
-export async function pumpSession(sock: Duplex, session: AttachSession): Promise<void> {
+export async function pumpSession(sock: Duplex, session: AttachSession, detachKeys?: number[]): Promise<void> {
   let paused = false;
-  sock.on('data', (b: Buffer) => {
+  const scanner = session.tty && session.opts.stdin && detachKeys?.length ? new DetachScanner(detachKeys) : undefined;
+  sock.on('data', (raw: Buffer) => {
+    let b = raw;
+    if (scanner) {
+      const r = scanner.push(raw);
+      b = r.pass;
+      if (r.detached) {
+        if (b.length) void session.write(b);
+        session.close();
+        if (!sock.destroyed) sock.end();
+        return;
+      }
+    }
     void session.write(b).then(() => {
       if (paused && session.pendingInput < MAX_PENDING_INPUT / 2) {
         paused = false;
@@ -49,6 +63,7 @@ export function registerExecRoutes(router: Router, deps: ExecRouteDeps): void {
   router.post('/containers/:id/exec', async (ctx) => {
     const body = await ctx.json<ExecConfig>();
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('invalid request body: expected an exec config object');
+    if (body.DetachKeys) parseDetachKeys(body.DetachKeys);
     ctx.send(201, cm.execCreate(ctx.params.id, body));
   });
 
@@ -72,7 +87,7 @@ export function registerExecRoutes(router: Router, deps: ExecRouteDeps): void {
       sock.end(tty ? msg : frame(1, msg));
       return;
     }
-    if (session) await pumpSession(sock, session);
+    if (session) await pumpSession(sock, session, parseDetachKeys(String(cm.execInspect(ctx.params.id).DetachKeys ?? '') || undefined));
     else sock.end();
   });
 

@@ -187,6 +187,26 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
     await s.cm.remove(Id);
   });
 
+  it('resizes the tty of a container and of an exec', async () => {
+    const { Id } = await s.cm.create({ Image: 'busybox', Tty: true, Cmd: ['sh', '-c', 'while [ "$(stty size)" != "30 100" ]; do sleep 0.05; done; echo resized; sleep 30'] });
+    const sess = await s.cm.attach(Id, { stdin: false, stdout: true, stderr: true, logs: false, stream: true });
+    await s.cm.start(Id);
+    await s.cm.resize(Id, 30, 100);
+    let out = '';
+    for await (const c of sess.output()) {
+      out += c.data.toString();
+      if (out.includes('resized')) break;
+    }
+    sess.close();
+    assert.match(out, /resized\r\n/);
+    const ex = s.cm.execCreate(Id, { AttachStdout: true, Tty: true, ConsoleSize: [24, 80], Cmd: ['sh', '-c', 'while [ "$(stty size)" != "12 34" ]; do sleep 0.05; done; echo exec-resized'] }).Id;
+    const es = (await s.cm.execStart(ex, { detach: false }))!;
+    const eo = collect(es);
+    await s.cm.execResize(ex, 12, 34);
+    assert.equal((await eo).stdout, 'exec-resized\r\n');
+    await s.cm.remove(Id, { force: true });
+  });
+
   it('commit turns the container layer into an image that runs', async () => {
     const r = await runContainer(s.cm, { Cmd: ['sh', '-c', 'echo committed > /hello.txt; rm /etc/group'] });
     const { Id: imageId } = await s.cm.commit(r.id, { repo: 'committed', tag: 'v1', comment: 'a test', changes: ['CMD ["cat", "/hello.txt"]', 'ENV MARK=1'] });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiServer, Router } from '../../../shared/api';
 import { logger } from '../../../shared/log';
@@ -64,6 +65,24 @@ describe('containers: docker CLI against the container routes', function () {
     const r = await runCli('script', ['-qec', `docker -H ${host} run -it --rm busybox sh -c 'read x; echo got:$x'`, '/dev/null'], { input: 'hello\n', env: { DOCKER_CONFIG: '/tmp/shoal-test-docker-config' } });
     assert.match(r.stdout, /got:hello/);
     assert.equal(r.code, 0);
+  });
+
+  it('docker run -it detaches on ctrl-p ctrl-q and the container keeps running', async () => {
+    const child = spawn('script', ['-qec', `docker -H ${host} run -it --name detacher busybox sh -c 'echo ready; while true; do sleep 1; done'`, '/dev/null'], { env: { ...process.env, DOCKER_CONFIG: '/tmp/shoal-test-docker-config' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      // The CLI puts its terminal in raw mode before it starts the container; only then do
+      // ctrl-p ctrl-q reach it (a cooked tty would take ctrl-q as XON).
+      assert.ok(await eventually(() => out.includes('ready')), 'container started');
+      child.stdin.write('\x10\x11');
+      assert.equal(await exited, 0, out);
+      assert.equal(s.cm.get('detacher').State.Status, 'running');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await s.cm.remove('detacher', { force: true }).catch(() => undefined);
+    }
   });
 
   it('a missing binary: exit 127 and the message', async () => {
