@@ -145,6 +145,11 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
     ctx.noContent();
   });
 
+  router.get('/containers/:id/changes', async (ctx) => {
+    const changes = await cm.changes(ctx.params.id);
+    ctx.json200(changes.length ? changes : null);
+  });
+
   router.get('/containers/:id/top', async (ctx) => {
     ctx.json200(await cm.top(ctx.params.id, ctx.query.str('ps_args') || undefined));
   });

@@ -209,6 +209,11 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
 
   it('commit turns the container layer into an image that runs', async () => {
     const r = await runContainer(s.cm, { Cmd: ['sh', '-c', 'echo committed > /hello.txt; rm /etc/group'] });
+    assert.deepEqual(await s.cm.changes(r.id), [
+      { Path: '/etc', Kind: 0 },
+      { Path: '/etc/group', Kind: 2 },
+      { Path: '/hello.txt', Kind: 1 },
+    ]);
     const { Id: imageId } = await s.cm.commit(r.id, { repo: 'committed', tag: 'v1', comment: 'a test', changes: ['CMD ["cat", "/hello.txt"]', 'ENV MARK=1'] });
     assert.match(imageId, /^sha256:/);
     const again = await runContainer(s.cm, { Image: 'committed:v1', Cmd: null as never });

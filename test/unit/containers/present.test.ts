@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { humanDuration, initialState, matchesFilters, statusString, validateListFilters, withStatus, summaryView } from '../../../worker/engine/containers/present';
+import { networkSettingsView, humanDuration, initialState, matchesFilters, statusString, validateListFilters, withStatus, summaryView } from '../../../worker/engine/containers/present';
 import type { ContainerRecord } from '../../../worker/engine/containers/types';
 
 function rec(over: Partial<ContainerRecord> & { id?: string } = {}): ContainerRecord {
@@ -81,6 +81,14 @@ describe('containers/present (status strings, list filters)', () => {
     assert.throws(() => validateListFilters(new Map([['colour', ['red']]])), /invalid filter 'colour'/);
     assert.throws(() => validateListFilters(new Map([['status', ['sleeping']]])), /invalid filter 'status=sleeping'/);
     assert.throws(() => validateListFilters(new Map([['exited', ['x']]])), /invalid filter 'exited=x'/);
+  });
+
+  it('keeps the deprecated top-level address fields from the bridge endpoint', () => {
+    const v = networkSettingsView({ Bridge: '', SandboxID: 's', SandboxKey: '/k', Ports: {}, Networks: { bridge: { IPAddress: '10.0.0.2', IPPrefixLen: 24, Gateway: '10.0.0.1', MacAddress: '02:42:0a:00:00:02', EndpointID: 'e' } } });
+    assert.equal(v.IPAddress, '10.0.0.2');
+    assert.equal(v.Gateway, '10.0.0.1');
+    assert.equal(v.MacAddress, '02:42:0a:00:00:02');
+    assert.equal(networkSettingsView({ Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, Networks: { custom: { IPAddress: '10.1.0.2' } } }).IPAddress, '');
   });
 
   it('summarizes like docker ps', () => {

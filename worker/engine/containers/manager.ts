@@ -13,6 +13,7 @@ import { cgroups, OciRuntime, parseSignal, selectRuntime, findExecutable, conmon
 import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
+import { containerChanges, type Change } from './changes';
 import { ExecManager, type ExecConfig } from './exec';
 import { classifyStartFailure, parseExitFile } from './exitcodes';
 import { HealthMonitor, probeCommand } from './health';
@@ -974,6 +975,13 @@ export class ContainerManager {
     }
     this.emit(r, 'commit', { comment: o.comment ?? '', imageID: imageId, imageRef: tags[0] ?? '' });
     return { Id: imageId };
+  }
+
+  /** docker diff: what the container's layer adds, changes and deletes. */
+  async changes(ref: string): Promise<Change[]> {
+    const r = this.must(ref).rec;
+    const image = r.shoal.layerDirs.filter((d) => d !== this.paths.init(r.Id));
+    return containerChanges(this.paths.upper(r.Id), image);
   }
 
   async rename(ref: string, newName: string): Promise<void> {

@@ -111,7 +111,35 @@ export function inspectView(r: ContainerRecord, extra: { execIds: string[]; merg
     ...(extra.sizeRw !== undefined ? { SizeRw: extra.sizeRw, SizeRootFs: extra.sizeRootFs } : {}),
     Mounts: rest.Mounts,
     Config: rest.Config,
-    NetworkSettings: rest.NetworkSettings,
+    NetworkSettings: networkSettingsView(rest.NetworkSettings),
+  };
+}
+
+/**
+ * NetworkSettings as inspect shows it: the deprecated top-level address fields still come
+ * from the default bridge endpoint (scripts read .NetworkSettings.IPAddress).
+ */
+export function networkSettingsView(ns: ContainerRecord['NetworkSettings']): Record<string, unknown> {
+  const b = ns.Networks?.bridge;
+  return {
+    Bridge: ns.Bridge ?? '',
+    SandboxID: ns.SandboxID ?? '',
+    SandboxKey: ns.SandboxKey ?? '',
+    Ports: ns.Ports ?? {},
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: b?.EndpointID ?? '',
+    Gateway: b?.Gateway ?? '',
+    GlobalIPv6Address: b?.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: b?.GlobalIPv6PrefixLen ?? 0,
+    IPAddress: b?.IPAddress ?? '',
+    IPPrefixLen: b?.IPPrefixLen ?? 0,
+    IPv6Gateway: b?.IPv6Gateway ?? '',
+    MacAddress: b?.MacAddress ?? '',
+    Networks: ns.Networks ?? {},
   };
 }
 
