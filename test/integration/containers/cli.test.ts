@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ApiServer, Router } from '../../../shared/api';
+import { ApiServer, Demuxer, Router } from '../../../shared/api';
+import { EngineClient, readAll } from '../../../shared/client';
 import { logger } from '../../../shared/log';
 import { registerContainerRoutes } from '../../../worker/api/containers';
 import { registerExecRoutes } from '../../../worker/api/exec';
@@ -133,6 +134,44 @@ describe('containers: docker CLI against the container routes', function () {
     const img = await s.cm.create({ Image: 'no-such-image:1' }).catch((e: Error) => e);
     assert.match(String(img), /No such image: no-such-image:1/);
     assert.equal((await s.cm.list({ all: true })).length, 0);
+  });
+
+  it('the API answers with Docker\'s statuses and messages', async () => {
+    const c = new EngineClient(host);
+    try {
+      const status = async (method: string, path: string, opts: Parameters<EngineClient['raw']>[2] = {}) => {
+        const r = await c.raw(method, path, opts);
+        const body = (await readAll(r.stream)).toString();
+        return { status: r.status, body };
+      };
+      assert.deepEqual(await status('GET', '/containers/nope/json'), { status: 404, body: JSON.stringify({ message: 'No such container: nope' }) });
+      const bad = await status('POST', '/containers/create', { body: Buffer.from('{not json'), headers: { 'Content-Type': 'application/json' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body, /invalid JSON/);
+      assert.equal((await status('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 'lots' } } })).status, 400);
+      assert.equal((await status('GET', '/containers/json', { query: { filters: JSON.stringify({ colour: ['red'] }) } })).status, 400);
+      const { Id } = await c.post<{ Id: string }>('/containers/create', { query: { name: 'api1' }, body: { Image: 'busybox', Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 30'] } });
+      const conflict = await status('POST', '/containers/create', { query: { name: 'api1' }, body: { Image: 'busybox', Cmd: ['true'] } });
+      assert.equal(conflict.status, 409);
+      assert.match(conflict.body, new RegExp(Id));
+      assert.equal((await status('POST', `/containers/${Id}/stop`)).status, 304);
+      assert.equal((await status('POST', `/containers/${Id}/start`)).status, 204);
+      assert.equal((await status('POST', `/containers/${Id}/start`)).status, 304);
+      assert.equal((await status('POST', `/containers/${Id}/stop`, { query: { t: 'soon' } })).status, 400);
+      assert.equal((await status('POST', `/containers/${Id}/kill`, { query: { signal: 'SIGNOPE' } })).status, 400);
+      assert.equal((await status('POST', `/containers/${Id}/wait`, { query: { condition: 'whenever' } })).status, 400);
+      assert.equal((await status('DELETE', `/containers/${Id}`)).status, 409);
+      assert.ok(await eventually(async () => (await status('GET', `/containers/${Id}/logs`, { query: { stdout: 1, stderr: 1 } })).body.includes('to-err')));
+      const raw = await c.raw('GET', `/containers/${Id}/logs`, { query: { stdout: 1, stderr: 1 } });
+      assert.equal(raw.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
+      const frames = new Demuxer().push(await readAll(raw.stream));
+      assert.deepEqual(frames.map((f) => [f.stream, f.data.toString()]).sort(), [[1, 'to-out\n'], [2, 'to-err\n']]);
+      const diff = await c.get<Array<{ Path: string; Kind: number }> | null>(`/containers/${Id}/changes`);
+      assert.equal(diff, null);
+      assert.equal((await status('DELETE', `/containers/${Id}`, { query: { force: 1 } })).status, 204);
+    } finally {
+      c.close();
+    }
   });
 
   it('docker logs --tail and --timestamps, docker wait', async () => {

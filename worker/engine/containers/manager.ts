@@ -917,6 +917,7 @@ export class ContainerManager {
     if (!c.rec.State.Running) throw conflict(`Container ${c.rec.Id} is not running`);
     if (!c.rec.Config.Tty) return;
     await resizeTerminal(this.paths.bundle(c.rec.Id), height, width);
+    this.emit(c.rec, 'resize', { height: String(height), width: String(width) });
   }
 
   // ---------------------------------------------------------------- exec
