@@ -10,7 +10,7 @@ import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
 import { cgroups, OciRuntime, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
-import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint } from '../rootfs';
+import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
 import { containerChanges, type Change } from './changes';
@@ -200,35 +200,31 @@ export class ContainerManager {
     const name = opts.name ? normalizeName(opts.name) : generateName((n) => this.names.has(n));
     const taken = this.names.get(name);
     if (taken) throw conflict(`Conflict. The container name "${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
-    let networkMode = hc.NetworkMode || 'default';
-    if (networkMode.startsWith('container:')) {
-      const target = this.must(networkMode.slice('container:'.length));
-      networkMode = `container:${target.rec.Id}`;
-    }
-    for (const key of ['IpcMode', 'PidMode'] as const) {
-      const v = hc[key];
-      if (v?.startsWith('container:')) hc[key] = `container:${this.must(v.slice('container:'.length)).rec.Id}`;
-    }
-    // The CLI keys the endpoint of the default network as "default": that is the bridge network.
-    const endpoints = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
-    if ('default' in endpoints && (networkMode === 'default' || networkMode === 'bridge')) {
-      endpoints.bridge ??= endpoints.default;
-      delete endpoints.default;
-    }
-    const planned = planMounts(hc, { ...(req.Volumes ?? {}) });
-    const image = await this.opts.images.resolveForRun(req.Image);
-    const imagePlanned = planMounts({}, image.config.Volumes).filter((m) => !planned.some((p) => p.destination === m.destination));
-    const allPlanned = [...planned, ...imagePlanned];
-
     const id = newId();
-    const hostname = req.Hostname || (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
-    const merged = mergeConfig(req, image.config, { hostname, imageRef: req.Image });
-    const runtime = (hc.Runtime as RuntimeName | undefined) || this.defaultRuntime;
-
-    this.names.set(name, id); // reserve while we work
+    this.names.set(name, id); // reserved until the create succeeds or fails
     const dir = this.paths.dir(id);
     let volumesAcquired: string[] = [];
     try {
+      let networkMode = hc.NetworkMode || 'default';
+      if (networkMode.startsWith('container:')) networkMode = `container:${this.must(networkMode.slice('container:'.length)).rec.Id}`;
+      for (const key of ['IpcMode', 'PidMode'] as const) {
+        const v = hc[key];
+        if (v?.startsWith('container:')) hc[key] = `container:${this.must(v.slice('container:'.length)).rec.Id}`;
+      }
+      // The CLI keys the endpoint of the default network as "default": that is the bridge network.
+      const endpoints = { ...(req.NetworkingConfig?.EndpointsConfig ?? {}) };
+      if ('default' in endpoints && (networkMode === 'default' || networkMode === 'bridge')) {
+        endpoints.bridge ??= endpoints.default;
+        delete endpoints.default;
+      }
+      const planned = planMounts(hc, { ...(req.Volumes ?? {}) });
+      const image = await this.opts.images.resolveForRun(req.Image);
+      const imagePlanned = planMounts({}, image.config.Volumes).filter((m) => !planned.some((p) => p.destination === m.destination));
+      const allPlanned = [...planned, ...imagePlanned];
+      const hostname = req.Hostname || (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
+      const merged = mergeConfig(req, image.config, { hostname, imageRef: req.Image });
+      const runtime = (hc.Runtime as RuntimeName | undefined) || this.defaultRuntime;
+
       await fs.mkdir(dir, { recursive: true, mode: 0o710 });
       await prepareInitLayer(this.paths.init(id));
       const layerDirs = [...image.layerDirs, this.paths.init(id)];
@@ -236,7 +232,6 @@ export class ContainerManager {
       const rootfs = this.paths.merged(id);
       const user = await this.lookupUser(rootfs, merged.config.User, hc.GroupAdd ?? []);
       if (merged.config.WorkingDir) {
-        if (!merged.config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${merged.config.WorkingDir}' is invalid, it needs to be an absolute path`);
         const wd = await resolveInRoot(rootfs, merged.config.WorkingDir);
         const st = await fs.stat(wd).catch(() => undefined);
         if (st && !st.isDirectory()) throw invalid(`Cannot mkdir: ${merged.config.WorkingDir} is not a directory`);
@@ -285,8 +280,7 @@ export class ContainerManager {
       return { Id: id, Warnings: warnings };
     } catch (e) {
       this.names.delete(name);
-      await unmountAll(dir).catch((err) => this.log.warn({ err, id }, 'cleanup after failed create: unmount'));
-      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await this.removeContainerDir(id);
       if (volumesAcquired.length) await this.opts.volumes.release(id, volumesAcquired, true).catch(() => undefined);
       throw e;
     }
@@ -852,11 +846,11 @@ export class ContainerManager {
     await this.runtimeFor(r).delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
     await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
     await this.teardownNetwork(r);
-    await unmountAll(this.paths.dir(id)).catch((err) => this.log.warn({ err, id }, 'unmount failed'));
+    const dirGone = this.removeContainerDir(id);
     if (r.shoal.volumes.length) {
       await this.opts.volumes.release(id, r.shoal.volumes.map((v) => v.name), removeVolumes).catch((err) => this.log.warn({ err, id }, 'volume release failed'));
     }
-    await fs.rm(this.paths.dir(id), { recursive: true, force: true });
+    await dirGone;
     await fs.rm(this.paths.bundle(id), { recursive: true, force: true });
     await fs.rm(this.paths.exitFile(id), { force: true });
     await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
@@ -1185,15 +1179,28 @@ export class ContainerManager {
     }
   }
 
+  /**
+   * Unmount and delete a container's directory. If something stays mounted the directory
+   * stays too (deleting through a live mount would reach into it); the next open sweeps it.
+   */
+  private async removeContainerDir(id: string): Promise<void> {
+    const dir = this.paths.dir(id);
+    await unmountAll(dir).catch((err) => this.log.warn({ err, id }, 'unmount failed'));
+    if ((await mountsUnder(dir)).length) {
+      this.log.warn({ id, dir }, 'container directory still has mounts; leaving it for the next start to sweep');
+      return;
+    }
+    await fs.rm(dir, { recursive: true, force: true }).catch((err) => this.log.warn({ err, id }, 'cannot remove container directory'));
+  }
+
   /** Remove every trace of a container that has no record (a create or rm cut short). */
   private async sweep(id: string): Promise<void> {
     this.log.info({ id }, 'sweeping leftovers of an unfinished container');
     for (const rt of this.runtimes.values()) await rt.delete(id, true).catch(() => undefined);
     await cgroups.removeCgroup(this.paths.cgroup(id)).catch(() => undefined);
     await this.opts.networking.teardown(id).catch(() => undefined);
-    await unmountAll(this.paths.dir(id)).catch((err) => this.log.warn({ err, id }, 'cannot unmount leftover'));
     await this.opts.volumes.release(id, [], true).catch(() => undefined);
-    await fs.rm(this.paths.dir(id), { recursive: true, force: true }).catch(() => undefined);
+    await this.removeContainerDir(id);
     await fs.rm(this.paths.bundle(id), { recursive: true, force: true }).catch(() => undefined);
     await fs.rm(this.paths.exitFile(id), { force: true });
   }

@@ -279,4 +279,5 @@ export function validateConfig(c: CreateRequest): void {
   }
   if (c.Hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,253})$/.test(c.Hostname)) throw invalid(`invalid hostname format: ${c.Hostname}`);
   for (const e of c.Env ?? []) if (e.startsWith('=') || e === '') throw invalid(`invalid environment variable: "${e}"`);
+  if (c.WorkingDir && !c.WorkingDir.startsWith('/')) throw invalid(`the working directory '${c.WorkingDir}' is invalid, it needs to be an absolute path`);
 }
