@@ -4,6 +4,7 @@ import { applyChanges, commitConfig } from '../../../worker/engine/containers/co
 import { applyProbe, probeCommand } from '../../../worker/engine/containers/health';
 import { generateName, normalizeName } from '../../../worker/engine/containers/names';
 import { parseNofileHard } from '../../../worker/engine/containers/host';
+import { hostConfigWithDefaults } from '../../../worker/engine/containers/defaults';
 import type { HostConfig } from '../../../worker/engine/containers/types';
 
 const hc = (h: Partial<HostConfig>) => ({ Memory: 0, MemorySwap: 0, NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0, ...h }) as HostConfig;
@@ -95,5 +96,19 @@ describe('containers/names', () => {
     assert.equal(generateName(() => false, () => 'calm_cod'), '/calm_cod');
     const n = generateName((x) => x === '/calm_cod', () => 'calm_cod');
     assert.match(n, /^\/calm_cod\d+$/);
+  });
+});
+
+describe('containers/HostConfig defaults', () => {
+  it('fills what inspect shows as dockerd does', () => {
+    const h = hostConfigWithDefaults({ Memory: 64 }, 'default', 'crun');
+    assert.equal(h.NetworkMode, 'bridge');
+    assert.deepEqual(h.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
+    assert.equal(h.ShmSize, 64 * 1024 * 1024);
+    assert.equal(h.Runtime, 'crun');
+    assert.equal(h.IpcMode, 'private');
+    assert.deepEqual(h.LogConfig, { Type: 'json-file', Config: {} });
+    assert.equal(h.Memory, 64);
+    assert.equal(hostConfigWithDefaults({}, 'host', 'runc').NetworkMode, 'host');
   });
 });

@@ -20,6 +20,7 @@ import { HealthMonitor, probeCommand } from './health';
 import { hostFacts, type HostFacts } from './host';
 import { readLog, parseTail, parseUnixNs, type LogEntry } from './logs';
 import { mergeConfig } from './merge';
+import { dirSize, hostConfigWithDefaults } from './defaults';
 import { copyUpVolume, mountPointOf, planMounts, resolveMounts } from './mounts';
 import { Mutex } from './mutex';
 import { generateName, normalizeName } from './names';
@@ -243,7 +244,7 @@ export class ContainerManager {
       const tmpfs: Record<string, string[]> = {};
       for (const m of mounts) if (m.type === 'tmpfs') tmpfs[m.destination] = m.tmpfsOptions ?? [];
 
-      const hostConfig = this.normalizeHostConfig(hc, networkMode);
+      const hostConfig = hostConfigWithDefaults(hc, networkMode, this.defaultRuntime);
       const rec: ContainerRecord = {
         Id: id,
         Created: new Date().toISOString(),
@@ -288,69 +289,6 @@ export class ContainerManager {
 
   private live(rec: ContainerRecord): Live {
     return { rec, lock: new Mutex(), exitWaiters: [], removeWaiters: [], pendingAttach: new Set(), suppressRestart: false, removing: false, lastBackoffMs: 0, startedAtMs: 0 };
-  }
-
-  /** Fill HostConfig with Docker's defaults, so inspect shows every field. */
-  private normalizeHostConfig(hc: Partial<ContainerRecord['HostConfig']>, networkMode: string): ContainerRecord['HostConfig'] {
-    return {
-      Binds: hc.Binds ?? null,
-      ContainerIDFile: hc.ContainerIDFile ?? '',
-      LogConfig: { Type: hc.LogConfig?.Type || 'json-file', Config: hc.LogConfig?.Config ?? {} },
-      NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
-      PortBindings: hc.PortBindings ?? {},
-      RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
-      AutoRemove: hc.AutoRemove ?? false,
-      VolumeDriver: hc.VolumeDriver ?? '',
-      VolumesFrom: hc.VolumesFrom ?? null,
-      ConsoleSize: hc.ConsoleSize ?? [0, 0],
-      CapAdd: hc.CapAdd ?? null,
-      CapDrop: hc.CapDrop ?? null,
-      CgroupnsMode: hc.CgroupnsMode ?? 'host',
-      Dns: hc.Dns ?? [],
-      DnsOptions: hc.DnsOptions ?? [],
-      DnsSearch: hc.DnsSearch ?? [],
-      ExtraHosts: hc.ExtraHosts ?? null,
-      GroupAdd: hc.GroupAdd ?? null,
-      IpcMode: hc.IpcMode || 'private',
-      Cgroup: hc.Cgroup ?? '',
-      Links: hc.Links ?? null,
-      OomScoreAdj: hc.OomScoreAdj ?? 0,
-      PidMode: hc.PidMode ?? '',
-      Privileged: hc.Privileged ?? false,
-      PublishAllPorts: hc.PublishAllPorts ?? false,
-      ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
-      SecurityOpt: hc.SecurityOpt ?? null,
-      ...(hc.Tmpfs ? { Tmpfs: hc.Tmpfs } : {}),
-      UTSMode: hc.UTSMode ?? '',
-      UsernsMode: hc.UsernsMode ?? '',
-      ShmSize: hc.ShmSize || 64 * 1024 * 1024,
-      ...(hc.Sysctls ? { Sysctls: hc.Sysctls } : {}),
-      Runtime: hc.Runtime || this.defaultRuntime,
-      Isolation: '',
-      CpuShares: hc.CpuShares ?? 0,
-      Memory: hc.Memory ?? 0,
-      NanoCpus: hc.NanoCpus ?? 0,
-      CgroupParent: hc.CgroupParent ?? '',
-      BlkioWeight: hc.BlkioWeight ?? 0,
-      CpuPeriod: hc.CpuPeriod ?? 0,
-      CpuQuota: hc.CpuQuota ?? 0,
-      CpuRealtimePeriod: hc.CpuRealtimePeriod ?? 0,
-      CpuRealtimeRuntime: hc.CpuRealtimeRuntime ?? 0,
-      CpusetCpus: hc.CpusetCpus ?? '',
-      CpusetMems: hc.CpusetMems ?? '',
-      Devices: hc.Devices ?? [],
-      DeviceCgroupRules: hc.DeviceCgroupRules ?? null,
-      MemoryReservation: hc.MemoryReservation ?? 0,
-      MemorySwap: hc.MemorySwap ?? 0,
-      MemorySwappiness: hc.MemorySwappiness ?? null,
-      OomKillDisable: hc.OomKillDisable ?? null,
-      PidsLimit: hc.PidsLimit ?? null,
-      Ulimits: hc.Ulimits ?? null,
-      MaskedPaths: hc.MaskedPaths ?? null,
-      ReadonlyPaths: hc.ReadonlyPaths ?? null,
-      ...(hc.Mounts ? { Mounts: hc.Mounts } : {}),
-      ...(hc.Init !== undefined ? { Init: hc.Init } : {}),
-    };
   }
 
   private async lookupUser(rootfs: string, spec: string, groupAdd: string[]): Promise<ResolvedUser> {
@@ -1204,21 +1142,4 @@ export class ContainerManager {
     await fs.rm(this.paths.bundle(id), { recursive: true, force: true }).catch(() => undefined);
     await fs.rm(this.paths.exitFile(id), { force: true });
   }
-}
-
-async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  const walk = async (d: string): Promise<void> => {
-    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else {
-        const st = await fs.lstat(p).catch(() => undefined);
-        if (st) total += st.size;
-      }
-    }
-  };
-  await walk(dir);
-  return total;
 }
