@@ -100,6 +100,9 @@ describe('containers: daemon restart survival and crash safety', function () {
     assert.ok(existsSync(join(anon.Source, 'g')));
     const r = await runContainer(s.cm, { Cmd: ['cat', '/data/f'], HostConfig: { Binds: ['shared-vol:/data:ro'] } });
     assert.equal(r.stdout, 'kept\n');
+    const from = await runContainer(s.cm, { Cmd: ['sh', '-c', 'cat /data/f /scratch/g; touch /data/x 2>/dev/null || echo ro'], HostConfig: { VolumesFrom: [`${w.id}:ro`] } });
+    assert.equal(from.stdout, 'kept\nanon\nro\n', '--volumes-from');
+    await s.cm.remove(from.id, { volumes: true });
     await s.cm.remove(w.id, { volumes: true });
     await s.cm.remove(r.id, { volumes: true });
     assert.equal(existsSync(anon.Source), false, 'anonymous volume removed');

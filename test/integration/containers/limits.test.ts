@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { promises as fs, existsSync } from 'node:fs';
 import { eventually, makeStack, runContainer, type Stack } from './fixture';
 
 const MiB = 1024 * 1024;
@@ -111,6 +111,25 @@ describe('containers: limits and isolation (cgroups, caps, seccomp)', function (
     assert.equal(def.stdout.trim(), def.id.slice(0, 12));
     await s.cm.remove(r.id);
     await s.cm.remove(def.id);
+  });
+
+  it('devices, a per-container cgroup parent; --init and a negative OomScoreAdj are refused up front', async () => {
+    const parent = `${s.config.cgroupParent}-own`;
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sh', '-c', 'ls -l /dev/mynull; echo x > /dev/mynull && echo wrote; sleep 30'], HostConfig: { Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rwm' }], CgroupParent: parent } });
+    await s.cm.start(Id);
+    assert.ok(await eventually(async () => existsSync(`/sys/fs/cgroup/memory${parent}/${Id}`)));
+    let out = '';
+    assert.ok(await eventually(async () => {
+      out = '';
+      for await (const e of s.cm.logs(Id, { stdout: true, stderr: true }).entries) out += e.data.toString();
+      return out.includes('wrote');
+    }), out);
+    assert.match(out, /^c.* 1,\s+3 .*\/dev\/mynull$/m);
+    await s.cm.remove(Id, { force: true });
+    assert.equal(existsSync(`/sys/fs/cgroup/memory${parent}/${Id}`), false);
+    for (const c of ['blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'hugetlb', 'memory', 'pids', 'systemd', 'unified']) await fs.rmdir(`/sys/fs/cgroup/${c}${parent}`).catch(() => undefined);
+    await assert.rejects(s.cm.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { Init: true } }), /--init is not supported/);
+    await assert.rejects(s.cm.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { OomScoreAdj: -500 } }), /CAP_SYS_RESOURCE/);
   });
 
   it('pause freezes the container and unpause thaws it', async () => {

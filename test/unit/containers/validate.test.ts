@@ -70,6 +70,8 @@ describe('containers/validate (POST /containers/create)', () => {
     assert.deepEqual(hc({ Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' } }), []);
     assert.throws(() => hc({ OomScoreAdj: 2000 }), bad(/oom score adj/));
     assert.throws(() => hc({ ShmSize: -1 }), bad(/SHM size/));
+    assert.throws(() => hc({ CgroupParent: '../../escape' }), bad(/invalid CgroupParent/));
+    assert.deepEqual(hc({ CgroupParent: '/myapp/web' }), []);
   });
 
   it('config: stop signal, healthcheck, hostname, env', () => {

@@ -21,7 +21,7 @@ import { hostFacts, type HostFacts } from './host';
 import { readLog, parseTail, parseUnixNs, type LogEntry } from './logs';
 import { mergeConfig } from './merge';
 import { dirSize, hostConfigWithDefaults } from './defaults';
-import { copyUpVolume, mountPointOf, planMounts, resolveMounts } from './mounts';
+import { copyUpVolume, mountPointOf, parseBind, planMounts, resolveMounts, type PlannedMount } from './mounts';
 import { Mutex } from './mutex';
 import { generateName, normalizeName } from './names';
 import { ContainerPaths, cuuidOf } from './paths';
@@ -136,6 +136,11 @@ export class ContainerManager {
     return { conmon: this.conmon, exitDir: this.paths.exits, socketDir: this.paths.sockets };
   }
 
+  /** The container's cgroup: its HostConfig.CgroupParent (or the daemon's) plus its ID. */
+  private cgroupOf(r: ContainerRecord): string {
+    return r.shoal.cgroupPath ?? this.paths.cgroup(r.Id);
+  }
+
   private runtimeFor(r: ContainerRecord): OciRuntime {
     const rt = this.runtimes.get(r.shoal.runtime) ?? this.runtimes.get(this.defaultRuntime);
     if (!rt) throw internal(`runtime ${r.shoal.runtime} is not available`);
@@ -198,6 +203,10 @@ export class ContainerManager {
     const hc = { ...(req.HostConfig ?? {}) };
     const warnings = validateHostConfig(hc, { ncpu: this.facts.ncpu, nofileHard: this.facts.nofileHard, swapAccounting: this.swapAccounting, runtimes: [...this.runtimes.keys()] });
     if (!req.Image) throw invalid('no image specified: Config.Image is empty');
+    if (hc.Init) throw invalid('--init is not supported on this node: no init binary (docker-init or tini) is installed');
+    if ((hc.OomScoreAdj ?? 0) < 0 && !this.facts.capabilities.includes('CAP_SYS_RESOURCE')) {
+      throw invalid(`OomScoreAdj ${hc.OomScoreAdj} needs CAP_SYS_RESOURCE, which this daemon does not have; use a value from 0 to 1000`);
+    }
     const name = opts.name ? normalizeName(opts.name) : generateName((n) => this.names.has(n));
     const taken = this.names.get(name);
     if (taken) throw conflict(`Conflict. The container name "${name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`);
@@ -218,10 +227,13 @@ export class ContainerManager {
         endpoints.bridge ??= endpoints.default;
         delete endpoints.default;
       }
-      const planned = planMounts(hc, { ...(req.Volumes ?? {}) });
+      // Own mounts first; --volumes-from where this container mounts nothing itself; then
+      // anonymous volumes for the config's and the image's Volumes still uncovered.
+      const own = planMounts(hc, {});
+      const taken = (m: PlannedMount, list: PlannedMount[]) => list.some((p) => p.destination === m.destination);
+      const planned = [...own, ...this.volumesFrom(hc).filter((m) => !taken(m, own))];
       const image = await this.opts.images.resolveForRun(req.Image);
-      const imagePlanned = planMounts({}, image.config.Volumes).filter((m) => !planned.some((p) => p.destination === m.destination));
-      const allPlanned = [...planned, ...imagePlanned];
+      const allPlanned = [...planned, ...planMounts({}, { ...(image.config.Volumes ?? {}), ...(req.Volumes ?? {}) }).filter((m) => !taken(m, planned))];
       const hostname = req.Hostname || (networkMode === 'host' ? os.hostname() : id.slice(0, 12));
       const merged = mergeConfig(req, image.config, { hostname, imageRef: req.Image });
       const runtime = (hc.Runtime as RuntimeName | undefined) || this.defaultRuntime;
@@ -272,6 +284,7 @@ export class ContainerManager {
           volumes: mounts.filter((m) => m.volumeName).map((m) => ({ name: m.volumeName!, anonymous: !!m.anonymous })),
           tmpfs,
           user,
+          ...(hc.CgroupParent ? { cgroupPath: `/${hc.CgroupParent.replace(/^\/+|\/+$/g, '')}/${id}` } : {}),
         },
       };
       for (const f of [rec.HostsPath, rec.ResolvConfPath, rec.HostnamePath]) await fs.writeFile(f, '', { mode: 0o644 });
@@ -285,6 +298,21 @@ export class ContainerManager {
       if (volumesAcquired.length) await this.opts.volumes.release(id, volumesAcquired, true).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** --volumes-from: the volumes and binds of other containers (ro, rw, or as they had them). */
+  private volumesFrom(hc: Partial<ContainerRecord['HostConfig']>): PlannedMount[] {
+    const out: PlannedMount[] = [];
+    for (const spec of hc.VolumesFrom ?? []) {
+      const [ref, mode] = spec.split(':');
+      if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw invalid(`invalid mode for --volumes-from: ${spec}`);
+      for (const m of this.must(ref).rec.Mounts) {
+        if (m.Type === 'tmpfs') continue;
+        const ro = mode === 'ro' || (mode === undefined && !m.RW);
+        out.push(parseBind(`${m.Type === 'volume' ? m.Name : m.Source}:${m.Destination}${ro ? ':ro' : ''}`));
+      }
+    }
+    return out;
   }
 
   private live(rec: ContainerRecord): Live {
@@ -413,7 +441,7 @@ export class ContainerManager {
       const spec = buildOciSpec(
         specInputFor(r, {
           rootfs: this.paths.merged(id),
-          cgroupsPath: this.paths.cgroup(id),
+          cgroupsPath: this.cgroupOf(r),
           files: { hosts: r.HostsPath, resolvConf: r.ResolvConfPath, hostname: r.HostnamePath },
           network: net,
           ipc,
@@ -445,7 +473,7 @@ export class ContainerManager {
       await rt.start(id);
     } catch (e) {
       await rt.delete(id, true).catch(() => undefined);
-      await cgroups.removeCgroup(this.paths.cgroup(id)).catch(() => undefined);
+      await cgroups.removeCgroup(this.cgroupOf(r)).catch(() => undefined);
       if (net) await this.releaseNetwork(r);
       for (const s of c.pendingAttach) s.end();
       c.pendingAttach.clear();
@@ -553,10 +581,10 @@ export class ContainerManager {
     const bundle = this.paths.bundle(id);
     c.health?.stop();
     c.health = undefined;
-    const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.paths.cgroup(id)).catch(() => false));
+    const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.cgroupOf(r)).catch(() => false));
     const rt = this.runtimeFor(r);
     await rt.delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
-    await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
+    await cgroups.removeCgroup(this.cgroupOf(r)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
     await this.releaseNetwork(r);
     await fs.rm(this.paths.exitFile(id), { force: true });
     await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
@@ -782,7 +810,7 @@ export class ContainerManager {
     this.byId.delete(id);
     if (this.names.get(r.Name) === id) this.names.delete(r.Name);
     await this.runtimeFor(r).delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
-    await cgroups.removeCgroup(this.paths.cgroup(id)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
+    await cgroups.removeCgroup(this.cgroupOf(r)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
     await this.teardownNetwork(r);
     const dirGone = this.removeContainerDir(id);
     if (r.shoal.volumes.length) {
@@ -934,7 +962,7 @@ export class ContainerManager {
   async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
     const c = this.must(ref);
     if (!c.rec.State.Running) throw conflict(`Container ${c.rec.Id} is not running`);
-    const pids = new Set(await cgroups.cgroupPids(this.paths.cgroup(c.rec.Id)));
+    const pids = new Set(await cgroups.cgroupPids(this.cgroupOf(c.rec)));
     const args = psArgs.split(/\s+/).filter(Boolean);
     if (args.some((a) => !/^[-\w,=%]+$/.test(a))) throw invalid(`invalid ps arguments: ${psArgs}`);
     const out = (await run('ps', args)).stdout.split('\n').filter((l) => l.trim());

@@ -181,6 +181,8 @@ export interface ShoalContainerMeta {
   conmonPid?: number;
   /** Volumes this container acquired; anonymous ones go with `rm -v`. */
   volumes: Array<{ name: string; anonymous: boolean }>;
+  /** The cgroup, when HostConfig.CgroupParent chose one (else the daemon's parent + ID). */
+  cgroupPath?: string;
   /** tmpfs mount options by destination (inspect Mounts has no room for them). */
   tmpfs: Record<string, string[]>;
   /** The resolved process user, fixed at create from the image's passwd/group. */

@@ -259,6 +259,9 @@ export function validateHostConfig(hc: Partial<HostConfig>, limits: HostLimits):
     if (!d.PathOnHost?.startsWith('/')) throw invalid(`invalid device mapping: PathOnHost '${d.PathOnHost}' must be an absolute path`);
     if (d.CgroupPermissions && !/^[rwm]{1,3}$/.test(d.CgroupPermissions)) throw invalid(`invalid device mode: ${d.CgroupPermissions}`);
   }
+  if (hc.CgroupParent && (!/^\/?[\w.-]+(\/[\w.-]+)*\/?$/.test(hc.CgroupParent) || hc.CgroupParent.split('/').includes('..'))) {
+    throw invalid(`invalid CgroupParent: ${hc.CgroupParent}`);
+  }
   for (const [dest] of Object.entries(hc.Tmpfs ?? {})) {
     if (!dest.startsWith('/')) throw invalid(`invalid tmpfs mount: ${dest} must be an absolute path`);
   }
