@@ -145,6 +145,10 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
     ctx.noContent();
   });
 
+  router.post('/containers/:id/update', async (ctx) => {
+    ctx.json200(await cm.update(ctx.params.id, await ctx.json<unknown>()));
+  });
+
   router.get('/containers/:id/changes', async (ctx) => {
     const changes = await cm.changes(ctx.params.id);
     ctx.json200(changes.length ? changes : null);

@@ -132,6 +132,20 @@ describe('containers: limits and isolation (cgroups, caps, seccomp)', function (
     await assert.rejects(s.cm.create({ Image: 'busybox', Cmd: ['true'], HostConfig: { OomScoreAdj: -500 } }), /CAP_SYS_RESOURCE/);
   });
 
+  it('update changes the limits of a running container and its restart policy', async () => {
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sleep', '30'], HostConfig: { Memory: 64 * MiB, PidsLimit: 20 } });
+    await s.cm.start(Id);
+    await s.cm.update(Id, { Memory: 48 * MiB, NanoCpus: 25e7, PidsLimit: 30, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } });
+    assert.equal((await fs.readFile(cg('memory', Id, 'memory.limit_in_bytes'), 'utf8')).trim(), String(48 * MiB));
+    assert.equal((await fs.readFile(cg('cpu', Id, 'cpu.cfs_quota_us'), 'utf8')).trim(), '25000');
+    assert.equal((await fs.readFile(cg('pids', Id, 'pids.max'), 'utf8')).trim(), '30');
+    const hc = s.cm.get(Id).HostConfig;
+    assert.deepEqual([hc.Memory, hc.NanoCpus, hc.PidsLimit, hc.RestartPolicy], [48 * MiB, 25e7, 30, { Name: 'on-failure', MaximumRetryCount: 2 }]);
+    await assert.rejects(s.cm.update(Id, { Memory: 1024 }), /Minimum memory limit allowed is 6MB/);
+    await assert.rejects(s.cm.update(Id, { Memory: 'more' }), /expected an integer/);
+    await s.cm.remove(Id, { force: true });
+  });
+
   it('pause freezes the container and unpause thaws it', async () => {
     const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sleep', '30'] });
     await s.cm.start(Id);

@@ -31,7 +31,7 @@ import { processEnv, rlimitsFor, specInputFor } from './runtime-config';
 import { RecordStore } from './store';
 import type { ContainerConfig, ContainerRecord, HealthState, WaitCondition, WaitResult } from './types';
 import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './user';
-import { checkCreateTypes, validateConfig, validateHostConfig } from './validate';
+import { checkCreateTypes, checkUpdateTypes, UPDATABLE, validateConfig, validateHostConfig } from './validate';
 
 export interface ContainerManagerOptions {
   config: DaemonConfig;
@@ -936,6 +936,49 @@ export class ContainerManager {
     }
     this.emit(r, 'commit', { comment: o.comment ?? '', imageID: imageId, imageRef: tags[0] ?? '' });
     return { Id: imageId };
+  }
+
+  /**
+   * docker update: new limits (applied at once to a running container through the runtime)
+   * and a new restart policy. Zero values leave a field as it is, as in dockerd.
+   */
+  async update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
+    const u = checkUpdateTypes(body);
+    const c = this.must(ref);
+    return c.lock.run(async () => {
+      const r = c.rec;
+      const next = { ...r.HostConfig };
+      for (const k of UPDATABLE) {
+        const v = u[k];
+        if (k === 'RestartPolicy') continue;
+        if (v !== undefined && v !== null && v !== 0 && v !== '') (next as Record<string, unknown>)[k] = v;
+      }
+      if (u.NanoCpus) {
+        next.CpuPeriod = 0;
+        next.CpuQuota = 0;
+      } else if (u.CpuQuota || u.CpuPeriod) next.NanoCpus = 0;
+      if (u.Memory && !u.MemorySwap && r.HostConfig.MemorySwap > 0 && r.HostConfig.MemorySwap < u.Memory) next.MemorySwap = 0;
+      if (u.RestartPolicy && u.RestartPolicy.Name) {
+        if (r.HostConfig.AutoRemove && u.RestartPolicy.Name !== 'no') throw invalid('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        next.RestartPolicy = u.RestartPolicy;
+      }
+      const warnings = validateHostConfig(next, { ncpu: this.facts.ncpu, nofileHard: this.facts.nofileHard, swapAccounting: this.swapAccounting, runtimes: [...this.runtimes.keys()] });
+      if (r.State.Running && !r.State.Restarting) {
+        const spec = buildOciSpec(specInputFor({ ...r, HostConfig: next }, { rootfs: '', cgroupsPath: this.cgroupOf(r), files: { hosts: '', resolvConf: '', hostname: '' }, network: { hostNetwork: true, networks: {}, ports: {}, hosts: '', resolvConf: '' }, availableCaps: [], nofileHard: this.facts.nofileHard, devices: [] }));
+        const { devices: _d, ...resources } = spec.linux.resources ?? {};
+        const file = join(this.paths.bundle(r.Id), 'update.json');
+        await writeJsonAtomic(file, resources);
+        try {
+          await this.runtimeFor(r).update(r.Id, file);
+        } catch (e) {
+          throw invalid(`Cannot update container ${r.Id}: ${errorMessage(e)}`);
+        }
+      }
+      r.HostConfig = next;
+      await this.save(c);
+      this.emit(r, 'update');
+      return { Warnings: warnings };
+    });
   }
 
   /** docker diff: what the container's layer adds, changes and deletes. */

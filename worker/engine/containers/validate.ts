@@ -90,6 +90,17 @@ function check(path: string, t: T, v: unknown): unknown {
   return out;
 }
 
+/** The HostConfig fields POST /containers/{id}/update may change. */
+export const UPDATABLE = ['CpuShares', 'Memory', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'MemoryReservation', 'MemorySwap', 'PidsLimit', 'BlkioWeight', 'RestartPolicy'] as const;
+
+/** Type-check an update body (resources and restart policy). */
+export function checkUpdateTypes(body: unknown): Partial<HostConfig> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('invalid request body: expected a JSON object');
+  const schema: Schema = {};
+  for (const k of UPDATABLE) schema[k] = HOST_CONFIG[k];
+  return check('', { obj: schema }, body) as Partial<HostConfig>;
+}
+
 /** Type-check a create body; strings given for Cmd/Entrypoint become one-element arrays. */
 export function checkCreateTypes(body: unknown): CreateRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('invalid request body: expected a JSON object');

@@ -87,6 +87,11 @@ export class OciRuntime {
     await this.cmd(['resume', id]);
   }
 
+  /** Change a running container's cgroup limits (an OCI LinuxResources document in `file`). */
+  async update(id: string, file: string): Promise<void> {
+    await this.cmd(['update', '--resources', file, id]);
+  }
+
   /** Forget the container (its processes must be gone, unless force). Missing is fine. */
   async delete(id: string, force = false): Promise<void> {
     try {
