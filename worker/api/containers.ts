@@ -145,6 +145,19 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
     ctx.noContent();
   });
 
+  router.get('/containers/:id/stats', async (ctx) => {
+    const samples = cm.stats(ctx.params.id, { stream: ctx.query.bool('stream', true), oneShot: ctx.query.bool('one-shot'), signal: ctx.signal });
+    const out = ctx.stream('application/json');
+    try {
+      for await (const s of samples) {
+        if (out.closed()) break;
+        out.write(`${JSON.stringify(s)}\n`);
+      }
+    } finally {
+      out.end();
+    }
+  });
+
   router.post('/containers/:id/update', async (ctx) => {
     ctx.json200(await cm.update(ctx.params.id, await ctx.json<unknown>()));
   });

@@ -174,6 +174,18 @@ describe('containers: docker CLI against the container routes', function () {
     }
   });
 
+  it('docker stats --no-stream shows usage against the limit', async () => {
+    const run = await dk('run', '-d', '--name', 'busy', '-m', '32m', 'busybox', 'sh', '-c', 'while :; do :; done');
+    assert.equal(run.code, 0, run.stderr);
+    const st = await dk('stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', 'busy');
+    assert.equal(st.code, 0, st.stderr);
+    const m = /^busy (\d+\.\d+)% (\S+) \/ 32MiB (\d+)$/.exec(st.stdout.trim());
+    assert.ok(m, st.stdout);
+    assert.ok(Number(m[1]) > 10, `a busy loop uses CPU: ${m[1]}%`);
+    assert.equal(m[3], '1');
+    assert.equal((await dk('rm', '-f', 'busy')).code, 0);
+  });
+
   it('docker logs --tail and --timestamps, docker wait', async () => {
     const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sh', '-c', 'for i in 1 2 3 4; do echo line$i; done; exit 2'] });
     await s.cm.start(Id);

@@ -101,3 +101,13 @@ describe('containers/present (status strings, list filters)', () => {
     assert.equal(v.State, 'created');
   });
 });
+
+describe('containers/stats parsing', () => {
+  it('reads key/value files, /proc/stat and /proc/net/dev', async () => {
+    const { parseKeyValues, systemCpuNs, parseNetDev } = await import('../../../worker/engine/containers/stats');
+    assert.deepEqual(parseKeyValues('user 12\nsystem 3\n'), { user: 12, system: 3 });
+    assert.equal(systemCpuNs('cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1\n'), 36 * 1e7);
+    const dev = 'Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n  eth0: 5000 40 1 2 0 0 0 0 7000 50 3 4 0 0 0 0\n';
+    assert.deepEqual(parseNetDev(dev), { eth0: { rx_bytes: 5000, rx_packets: 40, rx_errors: 1, rx_dropped: 2, tx_bytes: 7000, tx_packets: 50, tx_errors: 3, tx_dropped: 4 } });
+  });
+});

@@ -25,7 +25,8 @@ import { copyUpVolume, mountPointOf, parseBind, planMounts, resolveMounts, type 
 import { Mutex } from './mutex';
 import { generateName, normalizeName } from './names';
 import { ContainerPaths, cuuidOf } from './paths';
-import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus } from './present';
+import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus, ZERO_TIME } from './present';
+import { sampleStats, type StatsSample } from './stats';
 import { decideRestart, restartOnDaemonStart } from './restart';
 import { processEnv, rlimitsFor, specInputFor } from './runtime-config';
 import { RecordStore } from './store';
@@ -979,6 +980,41 @@ export class ContainerManager {
       this.emit(r, 'update');
       return { Warnings: warnings };
     });
+  }
+
+  /**
+   * docker stats: samples from the cgroup. Streamed once a second until the container stops
+   * or the signal aborts; otherwise one sample (after a second, so CPU use has a baseline,
+   * unless `oneShot`).
+   */
+  stats(ref: string, o: { stream: boolean; oneShot?: boolean; signal?: AbortSignal }): AsyncIterable<StatsSample> {
+    const c = this.must(ref);
+    const sample = (previous?: StatsSample) => {
+      const r = c.rec;
+      return sampleStats({ id: r.Id, name: r.Name, cgroupPath: this.cgroupOf(r), pid: r.State.Pid, running: r.State.Running && !r.State.Restarting && !c.removing, ncpu: this.facts.ncpu, previous });
+    };
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        o.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    return (async function* () {
+      if (!o.stream) {
+        const first = o.oneShot ? undefined : await sample();
+        if (first) await pause(1000);
+        yield await sample(first);
+        return;
+      }
+      let prev: StatsSample | undefined;
+      for (;;) {
+        const s = await sample(prev);
+        yield s;
+        if (s.read === ZERO_TIME || o.signal?.aborted) return;
+        prev = s;
+        await pause(1000);
+        if (o.signal?.aborted) return;
+      }
+    })();
   }
 
   /** docker diff: what the container's layer adds, changes and deletes. */
