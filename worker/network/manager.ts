@@ -10,7 +10,7 @@ import { ShoalError, invalid, notFound, conflict, errorMessage } from '../../sha
 import { newId, shortId } from '../../shared/ids';
 import { logger } from '../../shared/log';
 import { parseDurationMs } from '../../shared/units';
-import { Mutex } from './mutex';
+import { Mutex } from '../../shared/mutex';
 import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord } from './state';
 import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner, type PoolRequest } from './ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';

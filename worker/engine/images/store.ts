@@ -16,7 +16,7 @@ import { BlobStore, sha256, hexOf, type Descriptor } from './blobs';
 import { decodeConfig, encodeConfig, childConfig, importConfig, applyChanges, historyWithLayers, type ImageConfigDoc } from './config';
 import { fileCompression, packUpperDir, unpackLayer } from './layers';
 import { MT, isManifestType, isIndexType, layerMediaType } from './mediatypes';
-import { Mutex } from './mutex';
+import { Mutex } from '../../../shared/mutex';
 import { parseNormalized, parseRepoTag, fullName, fullString, familiarize, isFullId, isIdPrefix } from './reference';
 import { checkFilterKeys, danglingFilter, listFilter, pruneFilter } from './filters';
 

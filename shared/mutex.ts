@@ -1,8 +1,8 @@
-/** A promise-chained mutex: metadata changes and garbage collection run one at a time. */
+/** Runs async sections one at a time, in call order (a promise chain; a failure does not block the next). */
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
     const next = this.tail.then(fn, fn);
     this.tail = next.catch(() => undefined);
     return next;
