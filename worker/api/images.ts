@@ -1,6 +1,6 @@
 // Docker Engine API image endpoints over the image store.
 import type { Readable } from 'node:stream';
-import type { Router, ApiContext } from '../../shared/api';
+import { streamProgress, type Router, type ApiContext } from '../../shared/api';
 import type { EventBus } from '../../shared/events';
 import { invalid, notImplemented, errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/log';
@@ -13,29 +13,6 @@ export interface ImageRouteDeps {
 }
 
 const log = logger('api.images');
-
-/** Stream docker progress messages; an error after the stream began becomes an error message. */
-async function streamProgress(ctx: ApiContext, it: AsyncIterator<Record<string, unknown>>): Promise<void> {
-  // The first message decides the HTTP status: a failure before any output is a plain error reply.
-  const first = await it.next();
-  const out = ctx.stream('application/json');
-  try {
-    if (!first.done) out.writeJson(first.value);
-    for (let r = first.done ? first : await it.next(); !r.done; r = await it.next()) {
-      if (out.closed()) {
-        // Let the producer run its cleanup (an abandoned pull releases the blobs it holds).
-        await it.return?.();
-        break;
-      }
-      out.writeJson(r.value);
-    }
-  } catch (e) {
-    const message = errorMessage(e);
-    if (!out.closed()) out.writeJson({ errorDetail: { message }, error: message });
-  } finally {
-    out.end();
-  }
-}
 
 async function importFromUrl(url: string, signal: AbortSignal): Promise<Readable> {
   let u: URL;
