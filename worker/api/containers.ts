@@ -2,7 +2,7 @@ import type { ApiContext, Router } from '../../shared/api';
 import { frame } from '../../shared/api';
 import { invalid } from '../../shared/errors';
 import type { ContainerManager, WaitCondition } from '../engine/containers';
-import { parseDetachKeys } from '../engine/containers';
+import { encodePathStat, parseDetachKeys } from '../engine/containers';
 import { pumpSession } from './exec';
 
 export interface ContainerRouteDeps {
@@ -160,6 +160,34 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
 
   router.post('/containers/:id/update', async (ctx) => {
     ctx.json200(await cm.update(ctx.params.id, await ctx.json<unknown>()));
+  });
+
+  const archivePath = (ctx: ApiContext): string => {
+    const p = ctx.query.str('path');
+    if (!p) throw invalid('a path is required (?path=)');
+    return p;
+  };
+  router.head('/containers/:id/archive', async (ctx) => {
+    const stat = await cm.archiveStat(ctx.params.id, archivePath(ctx));
+    ctx.send(200, undefined, { 'X-Docker-Container-Path-Stat': encodePathStat(stat) });
+  });
+  router.get('/containers/:id/archive', async (ctx) => {
+    const { stat, stream } = await cm.archiveGet(ctx.params.id, archivePath(ctx));
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': encodePathStat(stat) });
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      res.on('close', resolve);
+      stream.pipe(res);
+    });
+  });
+  router.put('/containers/:id/archive', async (ctx) => {
+    await cm.archivePut(ctx.params.id, archivePath(ctx), ctx.body(), { copyUIDGID: ctx.query.bool('copyUIDGID') });
+    ctx.send(200);
   });
 
   router.get('/containers/:id/changes', async (ctx) => {

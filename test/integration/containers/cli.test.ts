@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiServer, Demuxer, Router } from '../../../shared/api';
 import { EngineClient, readAll } from '../../../shared/client';
@@ -184,6 +185,32 @@ describe('containers: docker CLI against the container routes', function () {
     assert.ok(Number(m[1]) > 10, `a busy loop uses CPU: ${m[1]}%`);
     assert.equal(m[3], '1');
     assert.equal((await dk('rm', '-f', 'busy')).code, 0);
+  });
+
+  it('docker cp in and out of running and stopped containers', async () => {
+    const work = await fs.mkdtemp(join(s.base, 'cp-'));
+    await fs.mkdir(join(work, 'tree/sub'), { recursive: true });
+    await fs.writeFile(join(work, 'tree/sub/f.txt'), 'from host\n');
+    const run = await dk('run', '-d', '--name', 'cp1', '-v', 'cpvol:/vol', 'busybox', 'sh', '-c', 'echo in-container > /made.txt; echo in-vol > /vol/v.txt; sleep 30');
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(await eventually(async () => (await dk('exec', 'cp1', 'cat', '/vol/v.txt')).stdout === 'in-vol\n'));
+    assert.equal((await dk('cp', 'cp1:/made.txt', join(work, 'made.txt'))).code, 0);
+    assert.equal(await fs.readFile(join(work, 'made.txt'), 'utf8'), 'in-container\n');
+    assert.equal((await dk('cp', 'cp1:/etc/hostname', join(work, 'hn'))).code, 0);
+    assert.equal((await fs.readFile(join(work, 'hn'), 'utf8')).trim(), s.cm.get('cp1').Config.Hostname);
+    assert.equal((await dk('cp', join(work, 'tree'), 'cp1:/tmp/')).code, 0);
+    assert.equal((await dk('exec', 'cp1', 'cat', '/tmp/tree/sub/f.txt')).stdout, 'from host\n');
+    assert.match((await dk('exec', 'cp1', 'stat', '-c', '%u', '/tmp/tree/sub/f.txt')).stdout, /^0$/m);
+    const missing = await dk('cp', 'cp1:/no/such', join(work, 'x'));
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /Could not find the file \/no\/such in container cp1/);
+    await dk('stop', '-t', '0', 'cp1');
+    assert.equal((await dk('cp', 'cp1:/vol/v.txt', join(work, 'v.txt'))).code, 0, 'from a volume of a stopped container');
+    assert.equal(await fs.readFile(join(work, 'v.txt'), 'utf8'), 'in-vol\n');
+    assert.equal((await dk('cp', 'cp1:/tmp/tree', join(work, 'back'))).code, 0, 'a directory from the rootfs of a stopped container');
+    assert.equal(await fs.readFile(join(work, 'back/sub/f.txt'), 'utf8'), 'from host\n');
+    assert.equal((await dk('rm', '-v', 'cp1')).code, 0);
+    await fs.rm(work, { recursive: true, force: true });
   });
 
   it('docker logs --tail and --timestamps, docker wait', async () => {

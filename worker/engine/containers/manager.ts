@@ -1,6 +1,7 @@
 import { promises as fs, watch as fsWatch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
+import * as tar from 'tar';
 import { conflict, errorMessage, internal, invalid, isShoalError, notFound, ShoalError } from '../../../shared/errors';
 import type { EventBus } from '../../../shared/events';
 import { exists, writeFileAtomic, writeJsonAtomic } from '../../../shared/fsutil';
@@ -14,6 +15,7 @@ import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
 import { containerChanges, type Change } from './changes';
+import { goFileMode, mountFor, type PathStat } from './archive';
 import { ExecManager, type ExecConfig } from './exec';
 import { classifyStartFailure, parseExitFile } from './exitcodes';
 import { HealthMonitor, probeCommand } from './health';
@@ -1015,6 +1017,96 @@ export class ContainerManager {
         if (o.signal?.aborted) return;
       }
     })();
+  }
+
+  // ---------------------------------------------------------------- docker cp
+
+  /**
+   * Where a container path is on the host, its parent's symlinks resolved inside the
+   * container: through /proc/<pid>/root while it runs (every mount it has, tmpfs included),
+   * else in its rootfs or the volume, bind or /etc file mounted there.
+   */
+  private async locate(c: Live, path: string): Promise<{ host: string; name: string; underMount: boolean }> {
+    if (!path.startsWith('/')) throw invalid(`the path must be absolute: ${path}`);
+    const r = c.rec;
+    const clean = posix.normalize(path).replace(/(.)\/+$/, '$1');
+    const name = clean === '/' ? '/' : posix.basename(clean);
+    const within = async (root: string, rel: string) => {
+      if (rel === '/' || rel === '') return root;
+      return join(await resolveInRoot(root, posix.dirname(rel)), posix.basename(rel));
+    };
+    if (r.State.Running && !r.State.Restarting && r.State.Pid > 0) {
+      return { host: await within(`/proc/${r.State.Pid}/root`, clean), name, underMount: false };
+    }
+    await this.ensureRootfs(r);
+    const files = [
+      { Destination: '/etc/hosts', Source: r.HostsPath, Type: 'bind' as const, RW: true },
+      { Destination: '/etc/resolv.conf', Source: r.ResolvConfPath, Type: 'bind' as const, RW: true },
+      { Destination: '/etc/hostname', Source: r.HostnamePath, Type: 'bind' as const, RW: true },
+    ];
+    const m = mountFor([...r.Mounts, ...files], clean);
+    if (m) return { host: await within(m.source, m.rest), name, underMount: true };
+    return { host: await within(this.paths.merged(r.Id), clean), name, underMount: false };
+  }
+
+  /** HEAD/GET archive: the stat of a container path (404 when missing). */
+  async archiveStat(ref: string, path: string): Promise<PathStat> {
+    const c = this.must(ref);
+    const { host, name } = await this.locate(c, path);
+    const st = await fs.lstat(host).catch(() => undefined);
+    if (!st) throw notFound(`Could not find the file ${path} in container ${c.rec.Name.slice(1)}`);
+    return { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget: st.isSymbolicLink() ? await fs.readlink(host) : '' };
+  }
+
+  /** GET archive: a tar of the path (the entry named as in the container) and its stat. */
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; stream: NodeJS.ReadableStream }> {
+    const c = this.must(ref);
+    const stat = await this.archiveStat(ref, path);
+    const { host } = await this.locate(c, path);
+    const hostBase = basename(host);
+    const renamed = stat.name !== '/' && hostBase !== stat.name;
+    const stream = tar.c(
+      {
+        cwd: stat.name === '/' ? host : dirname(host),
+        portable: false,
+        follow: false,
+        ...(renamed
+          ? {
+              onWriteEntry: (e: { path: string }) => {
+                if (e.path === hostBase || e.path.startsWith(`${hostBase}/`)) e.path = stat.name + e.path.slice(hostBase.length);
+              },
+            }
+          : {}),
+      },
+      [stat.name === '/' ? '.' : hostBase],
+    );
+    this.emit(c.rec, 'archive-path', { path });
+    return { stat, stream: stream as unknown as NodeJS.ReadableStream };
+  }
+
+  /** PUT archive: extract a tar into a directory of the container. */
+  async archivePut(ref: string, path: string, body: NodeJS.ReadableStream, o: { copyUIDGID?: boolean } = {}): Promise<void> {
+    const c = this.must(ref);
+    const { host, underMount } = await this.locate(c, path);
+    const st = await fs.stat(host).catch(() => undefined);
+    if (!st) throw notFound(`Could not find the file ${path} in container ${c.rec.Name.slice(1)}`);
+    if (!st.isDirectory()) throw invalid('extraction point is not a directory');
+    if (c.rec.HostConfig.ReadonlyRootfs && !underMount && !(c.rec.State.Running && c.rec.Mounts.some((m) => path === m.Destination || path.startsWith(`${m.Destination}/`)))) {
+      throw new ShoalError('PERMISSION_DENIED', 'container rootfs is marked read-only');
+    }
+    const warnings: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      // Without copyUIDGID the files belong to root, as docker cp makes them.
+      const x = tar.x({ cwd: host, preserveOwner: !!o.copyUIDGID, ...(o.copyUIDGID ? {} : { uid: 0, gid: 0 }), onwarn: (_code: string, msg: string) => warnings.push(msg) });
+      x.on('error', reject);
+      x.on('close', () => resolve());
+      body.on('error', reject);
+      body.pipe(x as unknown as NodeJS.WritableStream);
+    }).catch((e) => {
+      throw invalid(`cannot extract the archive: ${errorMessage(e)}`);
+    });
+    if (warnings.length) this.log.debug({ id: c.rec.Id, warnings }, 'archive extraction warnings');
+    this.emit(c.rec, 'extract-to-dir', { path });
   }
 
   /** docker diff: what the container's layer adds, changes and deletes. */
