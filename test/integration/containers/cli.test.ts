@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as tar from 'tar';
 import { join } from 'node:path';
 import { ApiServer, Demuxer, Router } from '../../../shared/api';
 import { EngineClient, readAll } from '../../../shared/client';
@@ -210,6 +211,24 @@ describe('containers: docker CLI against the container routes', function () {
     assert.equal((await dk('cp', 'cp1:/tmp/tree', join(work, 'back'))).code, 0, 'a directory from the rootfs of a stopped container');
     assert.equal(await fs.readFile(join(work, 'back/sub/f.txt'), 'utf8'), 'from host\n');
     assert.equal((await dk('rm', '-v', 'cp1')).code, 0);
+    // An absolute symlink in the container points into the container, never the host.
+    const hostSide = await fs.mkdtemp('/tmp/shoal-escape-');
+    const esc = await dk('run', '-d', '--name', 'cp2', 'busybox', 'sh', '-c', `mkdir -p ${hostSide}; ln -s ${hostSide} /esc; sleep 30`);
+    assert.equal(esc.code, 0, esc.stderr);
+    assert.ok(await eventually(async () => (await dk('exec', 'cp2', 'ls', '-l', '/esc')).code === 0));
+    assert.equal((await dk('cp', join(work, 'made.txt'), 'cp2:/esc/')).code, 0);
+    // The CLI follows the link itself; the API must be safe when asked for the link's path.
+    const c = new EngineClient(host);
+    try {
+      const body = await readAll(tar.c({ cwd: work }, ['made.txt']) as unknown as AsyncIterable<Buffer>);
+      await c.request('PUT', '/containers/cp2/archive', { query: { path: '/esc' }, body, headers: { 'Content-Type': 'application/x-tar' } });
+    } finally {
+      c.close();
+    }
+    assert.deepEqual(await fs.readdir(hostSide), [], 'nothing written on the host');
+    assert.equal((await dk('exec', 'cp2', 'cat', `${hostSide}/made.txt`)).stdout, 'in-container\n');
+    await dk('rm', '-f', 'cp2');
+    await fs.rm(hostSide, { recursive: true, force: true });
     await fs.rm(work, { recursive: true, force: true });
   });
 

@@ -1026,13 +1026,17 @@ export class ContainerManager {
    * container: through /proc/<pid>/root while it runs (every mount it has, tmpfs included),
    * else in its rootfs or the volume, bind or /etc file mounted there.
    */
-  private async locate(c: Live, path: string): Promise<{ host: string; name: string; underMount: boolean }> {
+  private async locate(c: Live, path: string, followLast = false): Promise<{ host: string; name: string; underMount: boolean }> {
     if (!path.startsWith('/')) throw invalid(`the path must be absolute: ${path}`);
     const r = c.rec;
     const clean = posix.normalize(path).replace(/(.)\/+$/, '$1');
     const name = clean === '/' ? '/' : posix.basename(clean);
+    // The last component stays unresolved for stat and GET (a link is copied as a link), and
+    // is resolved for PUT: under /proc/<pid>/root the kernel would follow an absolute link
+    // to the host's root, not the container's.
     const within = async (root: string, rel: string) => {
       if (rel === '/' || rel === '') return root;
+      if (followLast) return resolveInRoot(root, rel);
       return join(await resolveInRoot(root, posix.dirname(rel)), posix.basename(rel));
     };
     if (r.State.Running && !r.State.Restarting && r.State.Pid > 0) {
@@ -1087,8 +1091,8 @@ export class ContainerManager {
   /** PUT archive: extract a tar into a directory of the container. */
   async archivePut(ref: string, path: string, body: NodeJS.ReadableStream, o: { copyUIDGID?: boolean } = {}): Promise<void> {
     const c = this.must(ref);
-    const { host, underMount } = await this.locate(c, path);
-    const st = await fs.stat(host).catch(() => undefined);
+    const { host, underMount } = await this.locate(c, path, true);
+    const st = await fs.lstat(host).catch(() => undefined);
     if (!st) throw notFound(`Could not find the file ${path} in container ${c.rec.Name.slice(1)}`);
     if (!st.isDirectory()) throw invalid('extraction point is not a directory');
     if (c.rec.HostConfig.ReadonlyRootfs && !underMount && !(c.rec.State.Running && c.rec.Mounts.some((m) => path === m.Destination || path.startsWith(`${m.Destination}/`)))) {
