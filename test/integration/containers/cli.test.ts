@@ -65,9 +65,20 @@ describe('containers: docker CLI against the container routes', function () {
   });
 
   it('docker run -it under a pty', async () => {
-    const r = await runCli('script', ['-qec', `docker -H ${host} run -it --rm busybox sh -c 'read x; echo got:$x'`, '/dev/null'], { input: 'hello\n', env: { DOCKER_CONFIG: '/tmp/shoal-test-docker-config' } });
-    assert.match(r.stdout, /got:hello/);
-    assert.equal(r.code, 0);
+    const child = spawn('script', ['-qec', `docker -H ${host} run -it --rm --name ptyc busybox sh -c 'echo ready; read x; echo got:$x'`, '/dev/null'], { env: { ...process.env, DOCKER_CONFIG: '/tmp/shoal-test-docker-config' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      // Type only once the CLI has its terminal in raw mode and the container reads.
+      assert.ok(await eventually(() => out.includes('ready')), out);
+      child.stdin.write('hello\r');
+      assert.equal(await exited, 0, out);
+      assert.match(out, /got:hello/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await s.cm.remove('ptyc', { force: true }).catch(() => undefined);
+    }
   });
 
   it('docker run -it detaches on ctrl-p ctrl-q and the container keeps running', async () => {
