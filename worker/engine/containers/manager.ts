@@ -545,7 +545,17 @@ export class ContainerManager {
   /** Look for a container's exit (exit file, or a monitor that died); handle it once. */
   private checkExit(c: Live): Promise<void> {
     if (c.exitCheck) return c.exitCheck;
-    c.exitCheck = (async () => {
+    // Clear the slot only once the check settles: an early return runs synchronously, and a
+    // `finally` inside would clear it before the assignment, leaving a settled promise there
+    // that every later check (the watch, the periodic resync) would return without looking.
+    const check: Promise<void> = this.lookForExit(c).finally(() => {
+      if (c.exitCheck === check) c.exitCheck = undefined;
+    });
+    c.exitCheck = check;
+    return check;
+  }
+
+  private async lookForExit(c: Live): Promise<void> {
       try {
         const r = c.rec;
         if (!r.State.Running || r.State.Restarting) return;
@@ -569,11 +579,7 @@ export class ContainerManager {
         await c.lock.run(() => this.handleExit(c, code!, error));
       } catch (err) {
         this.log.error({ err, id: c.rec.Id }, 'exit handling failed');
-      } finally {
-        c.exitCheck = undefined;
       }
-    })();
-    return c.exitCheck;
   }
 
   /** Record an exit (lock held): state, events, waiters, then restart policy or auto-remove. */
