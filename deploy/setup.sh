@@ -29,7 +29,14 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || { echo "setup: Node.js $major found, 20 or newer is required" >&2; exit 1; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses a lock that lacks other platforms' optional packages (node-unix-socket's
+  # prebuilt binaries for macOS and arm), and the registry here cannot supply them. Then
+  # install the same locked versions with npm install, which skips what it cannot fetch.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/shoal-npm-ci.log; then
+    grep -q "can only install packages when your package.json and package-lock.json" /tmp/shoal-npm-ci.log || { cat /tmp/shoal-npm-ci.log >&2; exit 1; }
+    echo "setup: npm ci refused the lock (optional packages for other platforms); installing it with npm install"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
 fi
 npm run --silent build
 echo "setup: done (shoald: node dist/bin/shoald.js, shoal: node dist/bin/shoal.js)"
