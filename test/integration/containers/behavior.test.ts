@@ -37,13 +37,14 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
     assert.deepEqual(actions(Id).slice(-4), ['kill:15', 'kill:9', 'die:137', 'stop']);
     await s.cm.remove(Id);
 
-    const sig = await s.cm.create({ Image: 'busybox', StopSignal: 'SIGUSR1', Cmd: ['sh', '-c', 'trap "exit 10" USR1; trap "exit 20" INT; while true; do sleep 0.1; done'] });
+    const sig = await s.cm.create({ Image: 'busybox', StopSignal: 'SIGUSR1', Cmd: ['sh', '-c', 'trap "exit 10" USR1; trap "exit 20" INT; echo trapped; while true; do sleep 0.1; done'] });
+    const trapped = async (n: number) => eventually(async () => (await fs.readFile(s.cm.get(sig.Id).LogPath, 'utf8').catch(() => '')).split('trapped').length - 1 >= n);
     await s.cm.start(sig.Id);
-    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(await trapped(1));
     await s.cm.stop(sig.Id, { timeout: 10 });
     assert.equal(s.cm.get(sig.Id).State.ExitCode, 10, 'StopSignal');
     await s.cm.start(sig.Id);
-    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(await trapped(2));
     await s.cm.stop(sig.Id, { timeout: 10, signal: 'SIGINT' });
     assert.equal(s.cm.get(sig.Id).State.ExitCode, 20, '?signal');
     await s.cm.remove(sig.Id);
@@ -181,7 +182,7 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
     const all = collect(again);
     await again.write(Buffer.from('three\n'));
     again.closeStdin();
-    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(await eventually(async () => (await fs.readFile(s.cm.get(Id).LogPath, 'utf8')).includes('got:three')));
     await s.cm.kill(Id);
     assert.match((await all).stdout, /got:one\ngot:two\n.*got:three\n/s);
     await s.cm.remove(Id);

@@ -194,7 +194,7 @@ describe('containers: docker CLI against the container routes', function () {
     assert.equal(st.code, 0, st.stderr);
     const m = /^busy (\d+\.\d+)% (\S+) \/ 32MiB (\d+)$/.exec(st.stdout.trim());
     assert.ok(m, st.stdout);
-    assert.ok(Number(m[1]) > 10, `a busy loop uses CPU: ${m[1]}%`);
+    assert.ok(Number(m[1]) > 1, `a busy loop uses CPU: ${m[1]}%`);
     assert.equal(m[3], '1');
     assert.equal((await dk('rm', '-f', 'busy')).code, 0);
   });

@@ -88,6 +88,19 @@ describe('containers: lifecycle (crun + conmon + overlayfs)', function () {
     assert.ok(rec.Name);
   });
 
+  it('an exit check that finds the container not yet running does not block later checks', async () => {
+    // Regression: the watch event for the exit file can arrive before start marks the
+    // container running; that early check must not leave a settled promise in its slot.
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['true'] });
+    const live = (s.cm as unknown as { byId: Map<string, { exitCheck?: Promise<void> }> }).byId.get(Id)!;
+    await (s.cm as unknown as { checkExit(c: unknown): Promise<void> }).checkExit(live);
+    assert.equal(live.exitCheck, undefined);
+    const w = s.cm.wait(Id, 'next-exit');
+    await s.cm.start(Id);
+    assert.deepEqual(await w, { StatusCode: 0 });
+    await s.cm.remove(Id);
+  });
+
   it('attach before start sees output of a process that exits at once', async () => {
     for (let i = 0; i < 3; i++) {
       const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['echo', `fast ${i}`], AttachStdout: true });

@@ -44,7 +44,7 @@ export function applyProbe(state: HealthState, r: ProbeResult, opts: { retries: 
 
 export interface HealthHost {
   /** Run a process in the container, collecting output, killed after timeoutMs. */
-  execCollect(processFile: string, pidFile: string, timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }>;
+  execCollect(processFile: string, pidFile: string, timeoutMs: number, signal: AbortSignal): Promise<{ code: number; output: string; timedOut: boolean }>;
   process(args: string[]): OciProcess;
   /** Where probe files live (per container). */
   dir: string;
@@ -56,6 +56,8 @@ export interface HealthHost {
 export class HealthMonitor {
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private inflight?: Promise<void>;
+  private readonly abort = new AbortController();
   private readonly started = Date.now();
   private readonly log = logger('health');
 
@@ -74,9 +76,15 @@ export class HealthMonitor {
     this.schedule(this.inStartPeriod() ? this.ms(this.cfg.StartInterval, DEFAULT_START_INTERVAL_MS) : this.ms(this.cfg.Interval, DEFAULT_INTERVAL_MS));
   }
 
-  stop(): void {
+  /**
+   * Stop probing; a probe under way is killed and waited for, so no runtime exec is left to
+   * touch the container (and recreate its cgroup) after it is gone.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.abort.abort();
+    await this.inflight;
   }
 
   private inStartPeriod(): boolean {
@@ -86,7 +94,9 @@ export class HealthMonitor {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.probe(), ms);
+    this.timer = setTimeout(() => {
+      this.inflight = this.probe().finally(() => (this.inflight = undefined));
+    }, ms);
     this.timer.unref();
   }
 
@@ -101,7 +111,7 @@ export class HealthMonitor {
       const pidFile = join(this.host.dir, 'health.pid');
       await fs.rm(pidFile, { force: true });
       await writeJsonAtomic(file, this.host.process(this.cmd));
-      const r = await this.host.execCollect(file, pidFile, timeout);
+      const r = await this.host.execCollect(file, pidFile, timeout, this.abort.signal);
       result = r.timedOut
         ? { exitCode: -1, output: `Health check exceeded timeout (${timeout / 1000}s)`, start, end: new Date() }
         : { exitCode: r.code, output: r.output, start, end: new Date() };

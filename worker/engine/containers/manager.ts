@@ -59,6 +59,7 @@ interface Live {
   startedAtMs: number;
   health?: HealthMonitor;
   exitCheck?: Promise<void>;
+  recheck?: boolean;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -125,7 +126,7 @@ export class ContainerManager {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     this.execs.close();
     for (const c of this.byId.values()) {
-      c.health?.stop();
+      await c.health?.stop();
       if (c.restartTimer) clearTimeout(c.restartTimer);
       for (const s of c.pendingAttach) s.close();
     }
@@ -510,7 +511,7 @@ export class ContainerManager {
   }
 
   private startHealth(c: Live): void {
-    c.health?.stop();
+    void c.health?.stop();
     c.health = undefined;
     const r = c.rec;
     const cmd = probeCommand(r.Config.Healthcheck, r.Config.Shell ?? undefined);
@@ -518,7 +519,7 @@ export class ContainerManager {
     const rt = this.runtimeFor(r);
     c.health = new HealthMonitor(r.Config.Healthcheck, cmd, {
       dir: this.paths.bundle(r.Id),
-      execCollect: (file, pidFile, timeout) => rt.execCollect(r.Id, file, pidFile, timeout),
+      execCollect: (file, pidFile, timeout, signal) => rt.execCollect(r.Id, file, pidFile, timeout, 4096, signal),
       process: (args) =>
         buildExecProcess({
           args,
@@ -533,8 +534,8 @@ export class ContainerManager {
       update: async (h: HealthState, changed: boolean) => {
         if (!c.rec.State.Running || c.removing) return;
         c.rec.State.Health = h;
-        await this.save(c);
         if (changed) this.emit(c.rec, `health_status: ${h.Status}`);
+        await this.save(c);
       },
     });
     c.health.start();
@@ -544,42 +545,50 @@ export class ContainerManager {
 
   /** Look for a container's exit (exit file, or a monitor that died); handle it once. */
   private checkExit(c: Live): Promise<void> {
-    if (c.exitCheck) return c.exitCheck;
+    if (c.exitCheck) {
+      // A check is under way and may already have looked: look again once it settles, so an
+      // exit reported meanwhile is not left to the periodic resync.
+      c.recheck = true;
+      return c.exitCheck;
+    }
     // Clear the slot only once the check settles: an early return runs synchronously, and a
     // `finally` inside would clear it before the assignment, leaving a settled promise there
     // that every later check (the watch, the periodic resync) would return without looking.
+    c.recheck = false;
     const check: Promise<void> = this.lookForExit(c).finally(() => {
-      if (c.exitCheck === check) c.exitCheck = undefined;
+      if (c.exitCheck !== check) return;
+      c.exitCheck = undefined;
+      if (c.recheck) void this.checkExit(c);
     });
     c.exitCheck = check;
     return check;
   }
 
   private async lookForExit(c: Live): Promise<void> {
-      try {
-        const r = c.rec;
-        if (!r.State.Running || r.State.Restarting) return;
-        const file = this.paths.exitFile(r.Id);
-        let code: number | undefined;
-        let error = '';
-        const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-        if (text !== undefined) code = parseExitFile(text);
-        else if (r.shoal.conmonPid && !processAlive(r.shoal.conmonPid)) {
-          // conmon writes the exit file before it exits; look once more, then call it lost.
-          const again = await fs.readFile(file, 'utf8').catch(() => undefined);
-          if (again !== undefined) code = parseExitFile(again);
-          else {
-            const st = await this.runtimeFor(r).state(r.Id).catch(() => undefined);
-            if (st && (st.status === 'running' || st.status === 'paused')) return;
-            code = 255;
-            error = 'the container monitor (conmon) exited without recording the exit code';
-          }
+    try {
+      const r = c.rec;
+      if (!r.State.Running || r.State.Restarting) return;
+      const file = this.paths.exitFile(r.Id);
+      let code: number | undefined;
+      let error = '';
+      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined) code = parseExitFile(text);
+      else if (r.shoal.conmonPid && !processAlive(r.shoal.conmonPid)) {
+        // conmon writes the exit file before it exits; look once more, then call it lost.
+        const again = await fs.readFile(file, 'utf8').catch(() => undefined);
+        if (again !== undefined) code = parseExitFile(again);
+        else {
+          const st = await this.runtimeFor(r).state(r.Id).catch(() => undefined);
+          if (st && (st.status === 'running' || st.status === 'paused')) return;
+          code = 255;
+          error = 'the container monitor (conmon) exited without recording the exit code';
         }
-        if (code === undefined) return;
-        await c.lock.run(() => this.handleExit(c, code!, error));
-      } catch (err) {
-        this.log.error({ err, id: c.rec.Id }, 'exit handling failed');
       }
+      if (code === undefined) return;
+      await c.lock.run(() => this.handleExit(c, code!, error));
+    } catch (err) {
+      this.log.error({ err, id: c.rec.Id }, 'exit handling failed');
+    }
   }
 
   /** Record an exit (lock held): state, events, waiters, then restart policy or auto-remove. */
@@ -588,7 +597,7 @@ export class ContainerManager {
     if (!r.State.Running || r.State.Restarting) return;
     const id = r.Id;
     const bundle = this.paths.bundle(id);
-    c.health?.stop();
+    await c.health?.stop();
     c.health = undefined;
     const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.cgroupOf(r)).catch(() => false));
     const rt = this.runtimeFor(r);
@@ -813,7 +822,8 @@ export class ContainerManager {
     const id = r.Id;
     if (!this.byId.has(id)) return;
     c.removing = true;
-    c.health?.stop();
+    await c.health?.stop();
+    c.health = undefined;
     r.State = withStatus(r.State, 'removing');
     await this.store.delete(id);
     this.byId.delete(id);
@@ -1312,6 +1322,8 @@ export class ContainerManager {
           await c.lock.run(() => this.handleExit(c, persisted !== undefined ? parseExitFile(persisted) : 255, persisted !== undefined ? '' : 'the container was not running when the daemon started'));
           continue;
         }
+        // A stopped container holds no cgroup; one left by a cleanup cut short goes now.
+        await cgroups.removeCgroup(this.cgroupOf(r)).catch((err) => this.log.warn({ err, id: r.Id }, 'cannot remove a stopped container\'s cgroup'));
         if (restartOnDaemonStart(r.HostConfig.RestartPolicy, r.shoal.manuallyStopped, r.shoal.hasBeenStarted)) toStart.push(c);
       } catch (err) {
         this.log.error({ err, id: r.Id }, 'cannot adopt container');

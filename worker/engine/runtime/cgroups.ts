@@ -62,16 +62,18 @@ async function rmdirTree(dir: string): Promise<void> {
     throw e;
   }
   for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
-  // A cgroup whose last task is still exiting answers EBUSY for a moment.
-  for (let i = 0; ; i++) {
+  // A cgroup whose last tasks are still exiting (or not yet reaped) answers EBUSY for a
+  // while; on a loaded machine that can take seconds.
+  const deadline = Date.now() + 15_000;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     try {
       await fs.rmdir(dir);
       return;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || i >= 50) throw e;
-      await new Promise((r) => setTimeout(r, 20));
+      if (code !== 'EBUSY' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

@@ -106,7 +106,7 @@ export class OciRuntime {
    * Run a process in the container in the foreground and collect its output (health checks).
    * A timeout kills the exec'd process through its pid file.
    */
-  async execCollect(id: string, processFile: string, pidFile: string, timeoutMs: number, maxOutput = 4096): Promise<{ code: number; output: string; timedOut: boolean }> {
+  async execCollect(id: string, processFile: string, pidFile: string, timeoutMs: number, maxOutput = 4096, signal?: AbortSignal): Promise<{ code: number; output: string; timedOut: boolean }> {
     await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
     return new Promise((resolve, reject) => {
       const child = spawn(this.path, [...this.globalArgs, 'exec', '--process', processFile, '--pid-file', pidFile, id], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,8 +117,7 @@ export class OciRuntime {
       child.stdout.on('data', collect);
       child.stderr.on('data', collect);
       let timedOut = false;
-      const timer = setTimeout(async () => {
-        timedOut = true;
+      const killAll = async () => {
         const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => ''));
         if (pid > 1) {
           try {
@@ -128,7 +127,14 @@ export class OciRuntime {
           }
         }
         child.kill('SIGKILL');
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void killAll();
       }, timeoutMs);
+      const onAbort = () => void killAll();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.on('close', () => signal?.removeEventListener('abort', onAbort));
       child.on('error', (e) => {
         clearTimeout(timer);
         reject(new ShoalError('INTERNAL', `${this.name} exec: ${errorMessage(e)}`));
