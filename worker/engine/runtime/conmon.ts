@@ -79,7 +79,7 @@ export interface ConmonCreateOptions {
   terminal: boolean;
 }
 
-function spawnConmon(paths: ConmonPaths, args: string[], extraFds: number): { child: ChildProcess; stderr: () => string } {
+function spawnConmon(paths: ConmonPaths, args: string[], extraFds: number, cwd: string): { child: ChildProcess; stderr: () => string } {
   const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3' };
   if (extraFds >= 2) {
     env._OCI_STARTPIPE = '4';
@@ -88,7 +88,8 @@ function spawnConmon(paths: ConmonPaths, args: string[], extraFds: number): { ch
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'ignore', 'pipe', 'pipe'];
   for (let i = 0; i < extraFds; i++) stdio.push('pipe');
   // detached: conmon must not share shoald's process group, so it outlives a daemon restart.
-  const child = spawn(paths.conmon, args, { stdio, env, detached: true });
+  // cwd: conmon drops an "oom" marker in its working directory; keep it in the bundle.
+  const child = spawn(paths.conmon, args, { stdio, env, detached: true, cwd });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   child.unref();
@@ -123,7 +124,7 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
     '--persist-dir', o.bundle,
     ...(o.stdin && o.leaveStdinOpen ? ['--leave-stdin-open'] : []),
   ];
-  const { child, stderr } = spawnConmon(paths, args, 0);
+  const { child, stderr } = spawnConmon(paths, args, 0, o.bundle);
   const sync = new SyncReader(child.stdio[3] as Readable);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let timer: NodeJS.Timeout | undefined;
@@ -172,7 +173,7 @@ export class ConmonExec {
     await fs.mkdir(paths.socketDir, { recursive: true });
     const args = [...baseArgs(paths, { id: o.containerId, cuuid: o.cuuid, runtime: o.runtime, bundle: o.bundle, stdin: o.stdin, terminal: o.terminal }), '-l', 'none', '--exec', '--exec-process-spec', o.processFile];
     if (o.attach) args.push('--exec-attach');
-    const { child, stderr } = spawnConmon(paths, args, o.attach ? 2 : 0);
+    const { child, stderr } = spawnConmon(paths, args, o.attach ? 2 : 0, o.bundle);
     const ex = new ConmonExec(child, new SyncReader(child.stdio[3] as Readable), stderr);
     if (o.attach) {
       // conmon blocks on a first start message before it forks at all.
