@@ -24,7 +24,7 @@ import { readLog, parseTail, parseUnixNs, type LogEntry } from './logs';
 import { mergeConfig } from './merge';
 import { dirSize, hostConfigWithDefaults } from './defaults';
 import { copyUpVolume, mountPointOf, parseBind, planMounts, resolveMounts, type PlannedMount } from './mounts';
-import { Mutex } from './mutex';
+import { Mutex } from '../../../shared/mutex';
 import { generateName, normalizeName } from './names';
 import { ContainerPaths, cuuidOf } from './paths';
 import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus, ZERO_TIME } from './present';
