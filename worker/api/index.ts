@@ -15,7 +15,11 @@ export function engineRouter(engine: Engine): Router {
   registerSystemRoutes(router, { config: engine.config, events: engine.events, info: () => engine.info() });
   registerImageRoutes(router, { images: engine.images, events: engine.events, pull: engine.distribution.pullFn });
   registerDistributionRoutes(router, { distribution: engine.distribution });
-  registerNetworkRoutes(router, { networks: engine.networks, containerLookup: engine.containerLookup });
+  registerNetworkRoutes(router, {
+    networks: engine.networks,
+    containerLookup: engine.containerLookup,
+    onEndpointsChanged: (id, net) => engine.containers.networksChanged(id, net),
+  });
   registerContainerRoutes(router, { containers: engine.containers });
   registerExecRoutes(router, { containers: engine.containers });
   registerBuildRoutes(router, { builder: engine.builder });

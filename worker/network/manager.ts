@@ -619,9 +619,12 @@ export class NetworkManager implements ContainerNetworking {
       const n = this.networks.get(att.networkId);
       if (n) networks[n.name] = endpointSettings(n, rec, att);
     }
-    const first = rec.attachments[0] && this.networks.get(rec.attachments[0].networkId);
-    const embedded = first && !first.predefined ? first.pool!.gateway : undefined;
-    const ips = rec.attachments.filter((a) => a.ip).slice(0, 1).map((a) => a.ip!);
+    // Any user-defined network brings the embedded DNS (as dockerd starts its resolver when an
+    // endpoint joins one), also for a container that started on the default bridge.
+    const userNet = rec.attachments.map((a) => this.networks.get(a.networkId)).find((n) => n && !n.predefined);
+    const embedded = userNet ? userNet.pool!.gateway : undefined;
+    // One line per endpoint, as dockerd writes it (a connected network adds its address).
+    const ips = rec.attachments.filter((a) => a.ip).map((a) => a.ip!);
     return {
       netnsPath: rec.live ? rec.netnsPath : undefined,
       hostNetwork: false,

@@ -97,6 +97,25 @@ describe('stock docker CLI against shoald', function () {
     assert.equal((await dk('volume', 'rm', 'vdata')).code, 0);
   });
 
+  it('network connect shows in the container and its /etc/hosts; containers resolve each other by name', async () => {
+    assert.equal((await dk('network', 'create', 'appnet')).code, 0);
+    assert.equal((await dk('run', '-d', '--name', 'db', '--network', 'appnet', 'busybox', 'sleep', '300')).code, 0);
+    assert.equal((await dk('run', '-d', '--name', 'app', 'busybox', 'sleep', '300')).code, 0);
+    const c = await dk('network', 'connect', 'appnet', 'app');
+    assert.equal(c.code, 0, c.stderr);
+    const ip = (await dk('inspect', '-f', '{{(index .NetworkSettings.Networks "appnet").IPAddress}}', 'app')).stdout.trim();
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/, 'inspect shows the connected network');
+    const hosts = await dk('exec', 'app', 'cat', '/etc/hosts');
+    assert.ok(hosts.stdout.includes(ip), `/etc/hosts has the new address:\n${hosts.stdout}`);
+    const ping = await dk('exec', 'app', 'ping', '-c', '1', '-W', '2', 'db');
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    assert.equal((await dk('network', 'disconnect', 'appnet', 'app')).code, 0);
+    const after = (await dk('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'app')).stdout;
+    assert.ok(!after.includes('appnet'), after);
+    assert.equal((await dk('rm', '-f', 'app', 'db')).code, 0);
+    assert.equal((await dk('network', 'rm', 'appnet')).code, 0);
+  });
+
   it('refuses bad input with a clear message and leaves nothing', async () => {
     const before = (await dk('ps', '-aq')).stdout;
     const unknown = await dk('run', '--rm', 'no-such-image-here:1');

@@ -384,6 +384,24 @@ export class ContainerManager {
     };
   }
 
+  /**
+   * connect/disconnect changed a container's networks: record them for inspect and, while it
+   * runs, rewrite its /etc/hosts and resolv.conf. In place, not by rename: they are bind-mounted
+   * files, and the container would keep seeing the old inode.
+   */
+  async networksChanged(ref: string, net: NetworkSetupResult): Promise<void> {
+    const c = this.must(ref);
+    await c.lock.run(async () => {
+      const r = c.rec;
+      r.NetworkSettings = { ...r.NetworkSettings, Networks: net.networks, ...(r.State.Running ? { Ports: net.ports } : {}) };
+      if (r.State.Running) {
+        await fs.writeFile(r.HostsPath, net.hosts);
+        await fs.writeFile(r.ResolvConfPath, net.resolvConf);
+      }
+      await this.save(c);
+    });
+  }
+
   /** Network for a start (container:<id> modes included: the networking module joins that netns). */
   private async setupNetwork(r: ContainerRecord): Promise<NetworkSetupResult> {
     return this.opts.networking.setup(this.networkRequest(r));
