@@ -339,13 +339,7 @@ export class NetworkManager implements ContainerNetworking {
       attachments,
       disconnected: [...disconnected],
       ports: [],
-      portBindings: req.portBindings ?? {},
-      publishAll: !!req.publishAll,
-      exposedPorts: req.exposedPorts ?? [],
-      dns: req.dns ?? [],
-      dnsSearch: req.dnsSearch ?? [],
-      dnsOptions: req.dnsOptions ?? [],
-      extraHosts: req.extraHosts ?? [],
+      ...requestSettings(req),
     };
   }
 
@@ -411,13 +405,7 @@ export class NetworkManager implements ContainerNetworking {
       attachments: [],
       disconnected: [],
       ports: [],
-      portBindings: req.portBindings ?? {},
-      publishAll: !!req.publishAll,
-      exposedPorts: req.exposedPorts ?? [],
-      dns: req.dns ?? [],
-      dnsSearch: req.dnsSearch ?? [],
-      dnsOptions: req.dnsOptions ?? [],
-      extraHosts: req.extraHosts ?? [],
+      ...requestSettings(req),
     };
   }
 
@@ -936,4 +924,17 @@ function parseUntil(v: string): number {
   } catch {
     throw invalid(`invalid filter 'until=${v}': expected a timestamp or a duration`);
   }
+}
+
+/** What a container record keeps of its setup request (ports, DNS, extra hosts). */
+function requestSettings(req: NetworkSetupRequest) {
+  return {
+    portBindings: req.portBindings ?? {},
+    publishAll: !!req.publishAll,
+    exposedPorts: req.exposedPorts ?? [],
+    dns: req.dns ?? [],
+    dnsSearch: req.dnsSearch ?? [],
+    dnsOptions: req.dnsOptions ?? [],
+    extraHosts: req.extraHosts ?? [],
+  };
 }
