@@ -119,17 +119,17 @@ export function registerSystemRoutes(router: Router, src: SystemInfoSource): voi
     const until = parseEventTime(ctx.query.str('until'));
     const filters = ctx.query.filters();
     const out = ctx.stream('application/json');
-    const live = src.events.subscribe(ctx.signal);
+    // The subscription ends when the client goes away or when `until` comes.
+    const signal = until !== undefined ? AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, until - Date.now()))]) : ctx.signal;
+    const live = src.events.subscribe(signal);
     if (since !== undefined) for (const ev of src.events.history(since, until)) if (eventMatches(ev, filters)) out.writeJson(ev);
     if (until !== undefined && until <= Date.now()) return out.end();
-    const timer = until !== undefined ? setTimeout(() => out.end(), until - Date.now()) : undefined;
     try {
       for await (const ev of live) {
         if (out.closed()) break;
         if (eventMatches(ev, filters)) out.writeJson(ev);
       }
     } finally {
-      if (timer) clearTimeout(timer);
       out.end();
     }
   });

@@ -63,6 +63,13 @@ describe('shoald API server (real daemon, stock docker CLI)', function () {
     assert.equal(bad.status, 400);
   });
 
+  it('ends an /events stream by itself when a future until comes', async () => {
+    const until = Math.floor(Date.now() / 1000) + 2;
+    const r = await rawGet(d.socket, `/v1.50/events?until=${until}`);
+    assert.equal(r.status, 200);
+    assert.ok(Date.now() >= (until - 1) * 1000, 'not before until');
+  });
+
   it('keeps serving after a malformed request', async () => {
     const r = await rawGet(d.socket, '/v1.50/events?filters=%7Bnot-json');
     assert.equal(r.status, 400);
