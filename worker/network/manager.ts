@@ -16,6 +16,7 @@ import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
 import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
+import { VethReaper } from './reaper';
 import { parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, type ResolvConf } from './files';
 import { DnsServer } from './dns/server';
 import { handleQuery, servfail, type NameIndex } from './dns/message';
@@ -77,7 +78,7 @@ export class NetworkManager implements ContainerNetworking {
   private indexCache = new Map<string, { version: number; index: NameIndex }>();
   private upstreamCache?: { at: number; conf: ResolvConf };
   private closed = false;
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly reaper = new VethReaper((e) => this.log.warn({ err: errorMessage(e) }, 'veth reaping failed'));
 
   private constructor(private readonly opts: NetworkManagerOptions) {
     this.store = new StateStore(opts.root);
@@ -444,23 +445,17 @@ export class NetworkManager implements ContainerNetworking {
       await this.store.saveContainer(rec);
       return { veths, nsPath, hadPorts, nets };
     });
-    // Unmounting the namespace lets the kernel destroy it, and the veth pairs with it, in the
-    // background; deleting the pairs ourselves takes ~30 ms each, so that runs after we return, as
-    // a safety net for a namespace something still holds.
+    // Unmounting the namespace lets the kernel destroy it, and the veth pairs with it; the reaper
+    // deletes what is still there later (a namespace something else still holds).
     await removeNetns(r.nsPath);
-    if (r.veths.length) this.background(deleteLinks(r.veths));
+    if (r.veths.length) this.reaper.add(r.veths);
     if (r.hadPorts) await this.applyNft();
     if (!quiet) for (const n of r.nets) this.emit('disconnect', n, containerId);
   }
 
-  private background(p: Promise<unknown>): void {
-    const tracked = p.catch((e) => this.log.warn({ err: errorMessage(e) }, 'background network cleanup failed')).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
-  }
-
   /** Wait for background cleanups (tests, close). */
   async settled(): Promise<void> {
-    while (this.pending.size) await Promise.all([...this.pending]);
+    await this.reaper.flush();
   }
 
   private liveNetworks(rec: ContainerRecord): NetworkRecord[] {
@@ -833,6 +828,7 @@ export class NetworkManager implements ContainerNetworking {
   async close(): Promise<void> {
     this.closed = true;
     await this.settled();
+    this.reaper.stop();
     await this.lock.run(async () => {
       for (const id of [...this.dns.keys()]) await this.stopDns(id);
     });

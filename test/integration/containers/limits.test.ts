@@ -52,7 +52,8 @@ describe('containers: limits and isolation (cgroups, caps, seccomp)', function (
     await s.cm.remove(Id, { force: true });
   });
 
-  it('default capabilities, seccomp and masked paths keep a container in its box', async () => {
+  it('default capabilities, seccomp and masked paths keep a container in its box (compiled filter and cached one)', async () => {
+    for (const round of ['compiled', 'cached']) {
     const r = await runContainer(s.cm, {
       Cmd: [
         'sh',
@@ -74,7 +75,11 @@ describe('containers: limits and isolation (cgroups, caps, seccomp)', function (
     assert.match(r.stdout, /Seccomp:\s+2/);
     for (const w of ['unshare-denied', 'mount-denied', 'kcore-masked', 'procsys-ro', 'ping-ok']) assert.match(r.stdout, new RegExp(w));
     assert.match(r.stdout, /^20000$/m);
+    // The second container reuses the filter crun compiled for the first, and is just as boxed in.
+    const spec = JSON.parse(await fs.readFile(`${s.config.execRoot}/containers/${r.id}/config.json`, 'utf8'));
+    if (round === 'cached') assert.ok(spec.annotations?.['run.oci.seccomp_bpf_data'], 'the cached filter was used');
     await s.cm.remove(r.id);
+    }
   });
 
   it('seccomp=unconfined and CAP_SYS_ADMIN give namespaces back; privileged has every capability', async () => {

@@ -10,7 +10,7 @@ import { logger, type Logger } from '../../../shared/log';
 import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
-import { cgroups, OciRuntime, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
+import { cgroups, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
 import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
@@ -78,6 +78,7 @@ export class ContainerManager {
   private readonly log: Logger = logger('containers');
   private readonly execs: ExecManager;
   private watcher?: FSWatcher;
+  private readonly seccomp = new SeccompCache();
   private reconcileTimer?: NodeJS.Timeout;
   private closing = false;
   private swapAccounting = false;
@@ -473,6 +474,7 @@ export class ContainerManager {
           devices,
         }),
       );
+      this.seccomp.annotate(spec, rt);
       await writeJsonAtomic(join(bundle, 'config.json'), spec);
       const created = await conmonCreate(this.conmonPaths, {
         id,
@@ -487,6 +489,7 @@ export class ContainerManager {
       });
       pidNum = created.pid;
       r.shoal.conmonPid = created.conmonPid;
+      await this.seccomp.learn(spec, rt, id);
       // Attach clients that came before start get every byte: they connect before the process runs.
       for (const s of c.pendingAttach) {
         await s.connect(this.paths.attachSocket(cuuidOf(id))).catch((err) => this.log.warn({ err, id }, 'attach before start failed'));
@@ -619,9 +622,15 @@ export class ContainerManager {
     c.health = undefined;
     const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.cgroupOf(r)).catch(() => false));
     const rt = this.runtimeFor(r);
-    await rt.delete(id, true).catch((err) => this.log.warn({ err, id }, 'runtime delete failed'));
-    await cgroups.removeCgroup(this.cgroupOf(r)).catch((err) => this.log.warn({ err, id }, 'cgroup removal failed'));
-    await this.releaseNetwork(r);
+    // The runtime and the network clean-ups are independent processes: run them side by side.
+    await Promise.all([
+      rt
+        .delete(id, true)
+        .catch((err) => this.log.warn({ err, id }, 'runtime delete failed'))
+        .then(() => cgroups.removeCgroup(this.cgroupOf(r)))
+        .catch((err) => this.log.warn({ err, id }, 'cgroup removal failed')),
+      this.releaseNetwork(r),
+    ]);
     await fs.rm(this.paths.exitFile(id), { force: true });
     await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
     const ranFor = c.startedAtMs ? Date.now() - c.startedAtMs : Date.now() - Date.parse(r.State.StartedAt);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { errorMessage, ShoalError } from '../../../shared/errors';
 import type { RuntimeName } from './select';
@@ -92,8 +93,20 @@ export class OciRuntime {
     await this.cmd(['update', '--resources', file, id]);
   }
 
+  /**
+   * Whether the runtime holds state for `id`. crun and runc both keep a directory per container
+   * under --root; asking the filesystem spares a process spawn (~5 ms) on every start and removal.
+   */
+  async known(id: string): Promise<boolean> {
+    return fs.stat(join(this.root, id)).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+  }
+
   /** Forget the container (its processes must be gone, unless force). Missing is fine. */
   async delete(id: string, force = false): Promise<void> {
+    if (!(await this.known(id))) return;
     try {
       await this.cmd(['delete', ...(force ? ['--force'] : []), id]);
     } catch (e) {
