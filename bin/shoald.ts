@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     .option('--bip <cidr>', 'gateway address and prefix of the default bridge')
     .option('--cgroup-parent <path>', 'parent cgroup of containers')
     .option('--node-name <name>', 'name of this node')
+    .option('--insecure-registry <registry>', 'reach this registry (host[:port] or CIDR) over plain http (repeatable)', collect)
     .version(require('../../package.json').version)
     .showHelpAfterError();
   program.parse();
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     bip: o.bip,
     'cgroup-parent': o.cgroupParent,
     'node-name': o.nodeName,
+    'insecure-registries': o.insecureRegistry,
   };
   const file = o.configFile ? await readConfigFile(o.configFile) : {};
   const config = compileConfig(flags, file);

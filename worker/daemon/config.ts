@@ -14,6 +14,8 @@ export interface DaemonOptions {
   bip?: string;
   'cgroup-parent'?: string;
   'node-name'?: string;
+  /** Registries reached over plain http: host, host:port or an IPv4 CIDR (dockerd's key). */
+  'insecure-registries'?: string[];
 }
 
 /** The fully specified configuration every component reads. */
@@ -29,9 +31,14 @@ export interface DaemonConfig {
   /** Prefix of every container cgroup path ("/shoal" -> /shoal/<id>). */
   cgroupParent: string;
   nodeName: string;
+  /**
+   * Registry domains (host or host:port) and IPv4 CIDRs reached over http; loopback ones always
+   * are. compileConfig always sets it; optional so hand-built test configs need not.
+   */
+  insecureRegistries?: string[];
 }
 
-const KNOWN_KEYS = new Set(['data-root', 'exec-root', 'hosts', 'log-level', 'default-runtime', 'bridge', 'bip', 'cgroup-parent', 'node-name']);
+const KNOWN_KEYS = new Set(['data-root', 'exec-root', 'hosts', 'log-level', 'default-runtime', 'bridge', 'bip', 'cgroup-parent', 'node-name', 'insecure-registries']);
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 export async function readConfigFile(path: string): Promise<DaemonOptions> {
@@ -78,5 +85,30 @@ export function compileConfig(flags: DaemonOptions, file: DaemonOptions = {}): D
     bridge: { name: bridge, cidr: bip },
     cgroupParent: o['cgroup-parent'] ?? '/shoal',
     nodeName: o['node-name'] ?? require('node:os').hostname(),
+    insecureRegistries: compileInsecureRegistries(o['insecure-registries'] ?? []),
   };
+}
+
+const HOST_PORT = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?$/;
+
+/**
+ * Check each insecure-registry entry as dockerd does: a CIDR ("10.0.0.0/8") or a domain
+ * ("reg.lan", "10.1.2.3:5000"); no scheme and no path. CIDRs keep their given form.
+ */
+export function compileInsecureRegistries(values: unknown): string[] {
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw invalid('insecure-registries: expected a list of host[:port] or CIDR strings');
+  const out: string[] = [];
+  for (const raw of values as string[]) {
+    const v = raw.trim();
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) throw invalid(`invalid insecure-registry '${raw}': give host[:port] or a CIDR, without a scheme`);
+    if (v.includes('/')) {
+      const m = /^((?:\d{1,3}\.){3}\d{1,3})\/(\d{1,2})$/.exec(v);
+      if (!m || m[1].split('.').some((o) => Number(o) > 255) || Number(m[2]) > 32) throw invalid(`invalid insecure-registry '${raw}': expected an IPv4 CIDR such as 10.0.0.0/8, or host[:port]`);
+    } else {
+      const m = HOST_PORT.exec(v);
+      if (!m || (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535))) throw invalid(`invalid insecure-registry '${raw}': expected host[:port] such as reg.lan:5000, or a CIDR`);
+    }
+    if (!out.includes(v)) out.push(v);
+  }
+  return out;
 }

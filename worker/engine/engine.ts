@@ -34,7 +34,7 @@ export class Engine {
     await fs.mkdir(config.execRoot, { recursive: true, mode: 0o711 });
     const events = new EventBus();
     const images = await ImageStore.open({ root: join(config.dataRoot, 'image'), events });
-    const distribution = new Distribution({ store: images, insecureRegistries: [] });
+    const distribution = new Distribution({ store: images, insecureRegistries: config.insecureRegistries ?? [] });
     const volumes = await VolumeStore.open({ root: join(config.dataRoot, 'volumes'), events });
     const networks = await NetworkManager.open({ config, root: join(config.dataRoot, 'network'), events });
     const containers = await ContainerManager.open({ config, images, networking: networks, volumes, events });
