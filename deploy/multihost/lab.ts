@@ -6,7 +6,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EngineClient } from '../../shared/client';
-import { conflict, errorMessage, internal, invalid, notFound, precondition, unavailable } from '../../shared/errors';
+import { conflict, errorMessage, internal, invalid, isShoalError, notFound, precondition, unavailable } from '../../shared/errors';
 import { checkCounts, checkLabName, DEFAULT_LAB, labDirs, planLab, registryConfig, REGISTRY_PORT, RUN_ROOT, shoaldArgv, type HostRole, type LabPlan } from './plan';
 import { listLabs, readState, releaseIndex, reserveIndex, withLock, writeState, type HostState, type LabState } from './state';
 import { createBridge, createHostLink, deleteBridge, deleteHostLink, indexUsable, setLinkUp } from './links';
@@ -104,7 +104,14 @@ export class Lab {
   }
 
   static async open(name?: string): Promise<Lab> {
-    return new Lab(await readState(labName(name)));
+    const n = labName(name);
+    try {
+      return new Lab(await readState(n));
+    } catch (e) {
+      const others = (await listLabs()).filter((x) => x !== n);
+      if (isShoalError(e, 'NOT_FOUND') && others.length) throw notFound(`${e.message}; labs that are up: ${others.join(', ')} (pick one with --name or SHOAL_LAB)`);
+      throw e;
+    }
   }
 
   static list(): Promise<string[]> {
