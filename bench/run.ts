@@ -1,7 +1,8 @@
 // Runs the benchmarks and prints their figures beside baselines measured in the same run.
 import { engineBench } from './engine';
+import { schedulerBench } from './scheduler';
 
-const suites: Record<string, () => Promise<void>> = { engine: engineBench };
+const suites: Record<string, () => Promise<void>> = { engine: engineBench, scheduler: schedulerBench };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
