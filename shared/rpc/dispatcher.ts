@@ -1,0 +1,111 @@
+// Dispatcher (proto/dispatcher.proto): message types, a typed client, and how a server
+// registers an implementation. Swarm objects are Docker Engine API JSON in string fields.
+import { RpcClient, type StreamCallOptions, type UnaryCallOptions } from './client';
+import { methodDefinition, type RpcServer, type StreamHandler, type UnaryHandler } from './server';
+
+export interface SessionRequest {
+  /** NodeDescription JSON. */
+  description: string;
+  /** The previous session's ID when reconnecting; may be empty. */
+  sessionId: string;
+}
+
+export interface WeightedPeer {
+  nodeId: string;
+  /** host:port of the manager's gRPC listener. */
+  addr: string;
+  weight: number;
+}
+
+export interface SessionMessage {
+  sessionId: string;
+  managers: WeightedPeer[];
+  /** The Node object JSON; its Spec is the node's configuration. */
+  node: string;
+  heartbeatPeriodMs: number;
+}
+
+export interface HeartbeatRequest {
+  sessionId: string;
+}
+
+export interface HeartbeatResponse {
+  periodMs: number;
+}
+
+export interface AssignmentsRequest {
+  sessionId: string;
+}
+
+export type AssignmentKind = 'task' | 'network' | 'secret' | 'config';
+
+/** One change: `action` and exactly one of task/network/secret/config (the object's JSON). */
+export interface AssignmentChange {
+  action: 'UPDATE' | 'REMOVE';
+  task?: string;
+  network?: string;
+  secret?: string;
+  config?: string;
+  /** Which of the four is set (filled in on receipt). */
+  item?: AssignmentKind;
+}
+
+export interface AssignmentsMessage {
+  type: 'COMPLETE' | 'INCREMENTAL';
+  /** results_in of the message this one builds on; empty for COMPLETE. */
+  appliesTo: string;
+  resultsIn: string;
+  changes: AssignmentChange[];
+}
+
+export interface TaskStatusUpdate {
+  taskId: string;
+  /** TaskStatus JSON. */
+  status: string;
+}
+
+export interface UpdateTaskStatusRequest {
+  sessionId: string;
+  updates: TaskStatusUpdate[];
+}
+
+export type UpdateTaskStatusResponse = Record<string, never>;
+
+/** Every method is called only with a verified peer (ctx.peer is the calling node). */
+export interface DispatcherHandlers {
+  session: StreamHandler<SessionRequest, SessionMessage>;
+  heartbeat: UnaryHandler<HeartbeatRequest, HeartbeatResponse>;
+  assignments: StreamHandler<AssignmentsRequest, AssignmentsMessage>;
+  updateTaskStatus: UnaryHandler<UpdateTaskStatusRequest, UpdateTaskStatusResponse>;
+}
+
+export function addDispatcherService(server: RpcServer, impl: DispatcherHandlers): void {
+  server.addService('dispatcher', impl, { peerRequired: 'all' });
+}
+
+const md = {
+  session: methodDefinition<SessionRequest, SessionMessage>('dispatcher', 'Session'),
+  heartbeat: methodDefinition<HeartbeatRequest, HeartbeatResponse>('dispatcher', 'Heartbeat'),
+  assignments: methodDefinition<AssignmentsRequest, AssignmentsMessage>('dispatcher', 'Assignments'),
+  updateTaskStatus: methodDefinition<UpdateTaskStatusRequest, UpdateTaskStatusResponse>('dispatcher', 'UpdateTaskStatus'),
+};
+
+export class DispatcherClient {
+  constructor(private readonly rpc: RpcClient) {}
+
+  session(req: Partial<SessionRequest>, opts?: StreamCallOptions): AsyncGenerator<SessionMessage, void, undefined> {
+    return this.rpc.stream(md.session, { description: '', sessionId: '', ...req }, opts);
+  }
+
+  heartbeat(req: HeartbeatRequest, opts?: UnaryCallOptions): Promise<HeartbeatResponse> {
+    return this.rpc.unary(md.heartbeat, req, opts);
+  }
+
+  assignments(req: AssignmentsRequest, opts?: StreamCallOptions): AsyncGenerator<AssignmentsMessage, void, undefined> {
+    return this.rpc.stream(md.assignments, req, opts);
+  }
+
+  updateTaskStatus(req: UpdateTaskStatusRequest, opts?: UnaryCallOptions): Promise<UpdateTaskStatusResponse> {
+    return this.rpc.unary(md.updateTaskStatus, req, opts);
+  }
+}
