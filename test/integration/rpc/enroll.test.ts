@@ -21,7 +21,7 @@ import {
   type NodeCredentials,
 } from '../../../shared/rpc';
 import { newSwarmId, NodeCAService, RootCA } from '../../../manager/ca';
-import { enroll, renewCertificate } from '../../../worker/agent/enroll';
+import { enroll, renewCertificate, renewLoop } from '../../../worker/agent/enroll';
 import { startCluster, type TestCluster } from './cluster';
 
 const code = (c: string, re?: RegExp) => (e: unknown) => isShoalError(e) && e.code === c && (!re || re.test(e.message));
@@ -193,6 +193,34 @@ describe('cluster CA over gRPC: join, mTLS, renewal', function () {
     const d = new DispatcherClient(client(c.mtlsAddr, new TlsIdentity(identity.current)));
     await d.heartbeat({ sessionId: 's' });
     assert.equal(c.dispatcher.peers[0]?.nodeId, worker.nodeId);
+  });
+
+  it('the renewal loop renews a certificate past half its life and stops on abort', async () => {
+    // Ten-minute certificates start an hour back, so they are past 80% of their life when issued.
+    const short = await startCluster({ nodeCertExpiryMs: () => 10 * 60_000 });
+    try {
+      const dir = join(short.base, 'w');
+      const joined = await enroll({ remoteAddr: short.openAddr, token: short.tokens.worker, advertiseAddr: '127.0.0.1', stateDir: dir });
+      const identity = new TlsIdentity(joined.credentials);
+      const rpc = client(short.mtlsAddr, identity);
+      const ac = new AbortController();
+      const renewed: string[] = [];
+      await renewLoop({
+        rpc: () => rpc,
+        identity,
+        stateDir: dir,
+        signal: ac.signal,
+        onRenewed: (r) => {
+          renewed.push(r.nodeId);
+          ac.abort();
+        },
+      });
+      assert.deepEqual(renewed, [joined.nodeId]);
+      assert.notEqual(identity.current.certPem, joined.credentials.certPem);
+      assert.deepEqual(await loadNodeCredentials(dir), identity.current);
+    } finally {
+      await short.stop();
+    }
   });
 
   it('renewal gives the role the managers want (promotion)', async () => {
