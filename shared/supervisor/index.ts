@@ -1,0 +1,2 @@
+export { Supervisor, type SupervisorOptions, type SupervisorState, type SupervisorEvent } from './supervisor';
+export { killOrphan, readPidFile, isSameProcess, processArgv, type PidRecord } from './pidfile';
