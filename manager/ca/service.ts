@@ -28,6 +28,8 @@ export interface NodeJoinInfo {
   description: unknown;
   /** True when the node ID is one the joiner asked for (re-joining) rather than a fresh one. */
   requestedNodeId: boolean;
+  /** The address the joiner's connection came from, host:port as grpc-js reports it (Docker's Node.Status.Addr when addr is empty). */
+  remote: string;
 }
 
 export interface NodeCAServiceOptions {
@@ -80,7 +82,7 @@ export class NodeCAService implements NodeCAHandlers {
     const description = parseDescription(req.description);
     const nodeId = requested ? req.nodeId : (this.opts.newNodeId ?? newSwarmId)();
     const issued = await this.opts.rootCA.issue(req.csr, { nodeId, role, clusterId: this.opts.clusterId, addr: req.addr || undefined, expiryMs: await this.expiryMs() });
-    await this.opts.registerNode(nodeId, role, { addr: req.addr, description, requestedNodeId: requested });
+    await this.opts.registerNode(nodeId, role, { addr: req.addr, description, requestedNodeId: requested, remote: ctx.remote });
     log.info({ nodeId, role, remote: ctx.remote, notAfter: issued.notAfter }, 'node joined: certificate issued');
     return { nodeId, certificateChain: issued.chainPem };
   }

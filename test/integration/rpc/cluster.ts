@@ -95,6 +95,15 @@ export interface TestCluster {
 
 export async function startCluster(overrides: Partial<NodeCAServiceOptions> = {}): Promise<TestCluster> {
   const base = await mkdtemp(join(tmpdir(), 'shoal-rpc-'));
+  try {
+    return await serve(base, overrides);
+  } catch (e) {
+    await rm(base, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function serve(base: string, overrides: Partial<NodeCAServiceOptions>): Promise<TestCluster> {
   const ca = await RootCA.generate();
   const clusterId = newSwarmId();
   const managerId = newSwarmId();
@@ -118,8 +127,13 @@ export async function startCluster(overrides: Partial<NodeCAServiceOptions> = {}
   };
   addNodeCAService(server, service);
   addDispatcherService(server, dispatcher);
-  c.openAddr = `127.0.0.1:${await server.listen('127.0.0.1:0', serverCredentials(identity, 'optional'))}`;
-  c.mtlsAddr = `127.0.0.1:${await server.listen('127.0.0.1:0', serverCredentials(identity, 'require'))}`;
+  try {
+    c.openAddr = `127.0.0.1:${await server.listen('127.0.0.1:0', serverCredentials(identity, 'optional'))}`;
+    c.mtlsAddr = `127.0.0.1:${await server.listen('127.0.0.1:0', serverCredentials(identity, 'require'))}`;
+  } catch (e) {
+    await server.stop(0);
+    throw e;
+  }
   c.stop = async () => {
     await server.stop(1000);
     await rm(base, { recursive: true, force: true });
