@@ -4,8 +4,11 @@ import { imageGroup } from './image';
 import { networkGroup } from './network';
 import { volumeGroup } from './volume';
 import { systemGroup } from './system';
+import { swarmGroup } from './swarm';
+import { nodeGroup } from './node';
+import { serviceGroup } from './service';
 
 /** Every command group, in help order. A new group (swarm, node, service, stack) is one module and one line here. */
-export const GROUPS: CommandGroup[] = [containerGroup, imageGroup, networkGroup, volumeGroup, systemGroup];
+export const GROUPS: CommandGroup[] = [containerGroup, imageGroup, networkGroup, volumeGroup, systemGroup, swarmGroup, nodeGroup, serviceGroup];
 
 export { INSPECT_TYPES, type InspectType } from './system';

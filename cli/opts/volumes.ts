@@ -61,7 +61,7 @@ export interface Mount {
 }
 
 /** Split a CSV line as Go's encoding/csv does (double quotes group a field). */
-function csvFields(s: string): string[] {
+export function csvFields(s: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

@@ -1,0 +1,221 @@
+// shoal swarm init|join|join-token|leave|update, with docker's flags and messages.
+// ca, unlock and unlock-key exist so that they say plainly that shoal does not do them.
+import type { Cli } from '../context';
+import { ApiError } from '../client';
+import { ExitError } from '../errors';
+import { csvList, registerGroup, type CommandGroup, type ShoalCommand } from '../program';
+import type { Node, Swarm, SwarmInfo, SwarmInitRequest, SwarmSpec } from '../format/swarm-types';
+import { FlagError } from '../opts/errors';
+import { parseGoDuration, parseInteger } from '../opts/values';
+import { oneOf, parseUint } from '../opts/service/values';
+
+const DEFAULT_LISTEN = '0.0.0.0:2377';
+
+/** A node address flag: "ip|interface[:port]", the missing parts taken from 0.0.0.0:2377 (docker's NodeAddrOption). */
+export function parseNodeAddr(value: string, flag = '--listen-addr', fallback = DEFAULT_LISTEN): string {
+  const v = value.replace(/^tcp:\/\//, '');
+  const [defHost, defPort] = [fallback.slice(0, fallback.lastIndexOf(':')), fallback.slice(fallback.lastIndexOf(':') + 1)];
+  const m = /^(\[[^\]]*\]|[^:/]*)(?::([^:/]*))?\/?$/.exec(v);
+  if (!m) throw new FlagError(flag, value, `invalid bind address format: ${value}`);
+  const host = m[1] || defHost;
+  const port = m[2] === undefined || m[2] === '' ? defPort : m[2];
+  if (!/^\d+$/.test(port) || Number(port) > 65535) throw new FlagError(flag, value, `invalid bind address format: ${value}`);
+  return `${host}:${port}`;
+}
+
+/** The swarm-wide flags init and update share. */
+interface SwarmFlags {
+  taskHistoryLimit?: string;
+  dispatcherHeartbeat?: string;
+  maxSnapshots?: string;
+  snapshotInterval?: string;
+  certExpiry?: string;
+  autolock?: boolean;
+  externalCa?: string;
+}
+
+function addSwarmFlags(cmd: ShoalCommand): ShoalCommand {
+  return cmd
+    .option('--autolock', 'Enable manager autolocking (not supported by shoal)')
+    .option('--cert-expiry <duration>', 'Validity period for node certificates (ns|us|ms|s|m|h) (default 2160h0m0s)')
+    .option('--dispatcher-heartbeat <duration>', 'Dispatcher heartbeat period (ns|us|ms|s|m|h) (default 5s)')
+    .option('--external-ca <external-ca>', 'Specifications of one or more certificate signing endpoints (not supported by shoal)')
+    .option('--max-snapshots <uint>', 'Number of additional Raft snapshots to retain')
+    .option('--snapshot-interval <uint>', 'Number of log entries between Raft snapshots (default 10000)')
+    .option('--task-history-limit <int>', 'Task history retention limit (default 5)') as ShoalCommand;
+}
+
+/** Apply the given swarm flags to a spec (docker's mergeSwarmSpec); unset flags leave it alone. */
+export function mergeSwarmSpec(spec: SwarmSpec, f: SwarmFlags): SwarmSpec {
+  if (f.autolock !== undefined) throw new ExitError(1, 'autolock is not supported by shoal: managers keep no encrypted raft log to unlock');
+  if (f.externalCa !== undefined) throw new ExitError(1, 'external CAs are not supported by shoal: the swarm signs its own certificates');
+  const out: SwarmSpec = structuredClone(spec);
+  if (f.taskHistoryLimit !== undefined) out.Orchestration = { ...(out.Orchestration ?? {}), TaskHistoryRetentionLimit: parseInteger(f.taskHistoryLimit, '--task-history-limit') };
+  if (f.dispatcherHeartbeat !== undefined) out.Dispatcher = { ...(out.Dispatcher ?? {}), HeartbeatPeriod: parseGoDuration(f.dispatcherHeartbeat, '--dispatcher-heartbeat') };
+  if (f.maxSnapshots !== undefined) out.Raft = { ...(out.Raft ?? {}), KeepOldSnapshots: parseUint(f.maxSnapshots, '--max-snapshots') };
+  if (f.snapshotInterval !== undefined) out.Raft = { ...(out.Raft ?? {}), SnapshotInterval: parseUint(f.snapshotInterval, '--snapshot-interval') };
+  if (f.certExpiry !== undefined) out.CAConfig = { ...(out.CAConfig ?? {}), NodeCertExpiry: parseGoDuration(f.certExpiry, '--cert-expiry') };
+  return out;
+}
+
+/** The spec docker sends with swarm init: Go's zero Spec plus the given flags. */
+export function initSpec(f: SwarmFlags): SwarmSpec {
+  return mergeSwarmSpec({ Labels: null, Orchestration: {}, Raft: { ElectionTick: 0, HeartbeatTick: 0 }, Dispatcher: {}, CAConfig: {}, TaskDefaults: {}, EncryptionConfig: { AutoLockManagers: false } }, f);
+}
+
+const availability = (v: string | undefined) => (v === undefined ? '' : oneOf(v.toLowerCase(), '--availability', ['active', 'pause', 'drain']));
+
+/** swarm init's flags into the request body (docker sends every field). */
+export function initRequest(o: Record<string, unknown>): SwarmInitRequest {
+  const pools = (o.defaultAddrPool as string[] | undefined) ?? [];
+  for (const p of pools) if (!/^[\d.]+\/\d+$|^[\da-fA-F:]+\/\d+$/.test(p)) throw new FlagError('--default-addr-pool', p, `invalid CIDR address: ${p}`);
+  return {
+    ListenAddr: parseNodeAddr((o.listenAddr as string | undefined) ?? DEFAULT_LISTEN),
+    AdvertiseAddr: (o.advertiseAddr as string | undefined) ?? '',
+    DataPathAddr: (o.dataPathAddr as string | undefined) ?? '',
+    DataPathPort: o.dataPathPort === undefined ? 0 : parseUint(o.dataPathPort as string, '--data-path-port'),
+    ForceNewCluster: !!o.forceNewCluster,
+    Spec: initSpec(o as SwarmFlags),
+    AutoLockManagers: false,
+    Availability: availability(o.availability as string | undefined),
+    DefaultAddrPool: pools,
+    SubnetSize: o.defaultAddrPoolMaskLength === undefined ? 24 : parseUint(o.defaultAddrPoolMaskLength as string, '--default-addr-pool-mask-length'),
+  };
+}
+
+/** "To add a worker to this swarm, run the following command: ..." (needs the node's manager address). */
+async function printJoinCommand(cli: Cli, nodeId: string, role: 'worker' | 'manager'): Promise<void> {
+  const node = await cli.client.get<Node>(`/nodes/${encodeURIComponent(nodeId)}`);
+  const sw = await cli.client.get<Swarm>('/swarm');
+  if (!node.ManagerStatus) return;
+  const token = role === 'worker' ? sw.JoinTokens?.Worker : sw.JoinTokens?.Manager;
+  cli.out(`To add a ${role} to this swarm, run the following command:\n\n    shoal swarm join --token ${token ?? ''} ${node.ManagerStatus.Addr ?? ''}\n\n`);
+}
+
+function defineInit(cmd: ShoalCommand, cli: Cli): void {
+  addSwarmFlags(
+    cmd
+      .description('Initialize a swarm')
+      .option('--advertise-addr <string>', 'Advertised address (format: "<ip|interface>[:port]")')
+      .option('--availability <string>', 'Availability of the node ("active", "pause", "drain") (default "active")')
+      .option('--data-path-addr <string>', 'Address or interface to use for data path traffic (format: "<ip|interface>")')
+      .option('--data-path-port <uint32>', 'Port number to use for data path traffic (1024 - 49151). If no value is set or is set to 0, the default port (4789) is used.')
+      .option('--default-addr-pool <ipNetSlice>', 'default address pool in CIDR format (default [])', csvList)
+      .option('--default-addr-pool-mask-length <uint32>', 'default address pool subnet mask length (default 24)')
+      .option('--force-new-cluster', 'Force create a new cluster from current state')
+      .option('--listen-addr <node-addr>', 'Listen address (format: "<ip|interface>[:port]") (default 0.0.0.0:2377)'),
+  ).action(async () => {
+    const body = initRequest(cmd.opts());
+    let id: string;
+    try {
+      id = await cli.client.post<string>('/swarm/init', { body });
+    } catch (e) {
+      if (e instanceof ApiError && /could not choose an IP address to advertise|could not find the system's IP address/.test(e.message)) throw new ApiError(e.status, `${e.message} - specify one with --advertise-addr`);
+      throw e;
+    }
+    id = String(id).trim().replace(/^"|"$/g, '');
+    cli.out(`Swarm initialized: current node (${id}) is now a manager.\n\n`);
+    await printJoinCommand(cli, id, 'worker');
+    cli.line("To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.");
+  });
+}
+
+function defineJoin(cmd: ShoalCommand, cli: Cli): void {
+  cmd
+    .description('Join a swarm as a node and/or manager')
+    .argument('<host:port>')
+    .option('--advertise-addr <string>', 'Advertised address (format: "<ip|interface>[:port]")')
+    .option('--availability <string>', 'Availability of the node ("active", "pause", "drain") (default "active")')
+    .option('--data-path-addr <string>', 'Address or interface to use for data path traffic (format: "<ip|interface>")')
+    .option('--listen-addr <node-addr>', 'Listen address (format: "<ip|interface>[:port]") (default 0.0.0.0:2377)')
+    .option('--token <string>', 'Token for entry into the swarm')
+    .action(async (remote: string) => {
+      const o = cmd.opts();
+      const body = {
+        ListenAddr: parseNodeAddr(o.listenAddr ?? DEFAULT_LISTEN),
+        AdvertiseAddr: o.advertiseAddr ?? '',
+        DataPathAddr: o.dataPathAddr ?? '',
+        RemoteAddrs: [remote],
+        JoinToken: o.token ?? '',
+        Availability: availability(o.availability),
+      };
+      await cli.client.post('/swarm/join', { body });
+      const info = await cli.client.get<{ Swarm?: SwarmInfo }>('/info');
+      cli.line(info.Swarm?.ControlAvailable ? 'This node joined a swarm as a manager.' : 'This node joined a swarm as a worker.');
+    });
+}
+
+function defineJoinToken(cmd: ShoalCommand, cli: Cli): void {
+  cmd
+    .description('Manage join tokens')
+    .argument('<worker|manager>')
+    .option('-q, --quiet', 'Only display token')
+    .option('--rotate', 'Rotate join token')
+    .action(async (role: string) => {
+      const o = cmd.opts();
+      if (role !== 'worker' && role !== 'manager') throw new ExitError(1, `unknown role ${role}`);
+      if (o.rotate) {
+        const sw = await cli.client.get<Swarm>('/swarm');
+        await cli.client.post('/swarm/update', {
+          query: { version: sw.Version.Index, rotateWorkerToken: String(role === 'worker'), rotateManagerToken: String(role === 'manager'), rotateManagerUnlockKey: 'false' },
+          body: sw.Spec,
+        });
+        if (!o.quiet) cli.out(`Successfully rotated ${role} join token.\n\n`);
+      }
+      const sw = await cli.client.get<Swarm>('/swarm');
+      if (o.quiet) {
+        cli.line(role === 'worker' ? sw.JoinTokens?.Worker : sw.JoinTokens?.Manager);
+        return;
+      }
+      const info = await cli.client.get<{ Swarm?: SwarmInfo }>('/info');
+      await printJoinCommand(cli, info.Swarm?.NodeID ?? '', role);
+    });
+}
+
+function defineLeave(cmd: ShoalCommand, cli: Cli): void {
+  cmd
+    .description('Leave the swarm')
+    .option('-f, --force', 'Force this node to leave the swarm, ignoring warnings')
+    .action(async () => {
+      await cli.client.post('/swarm/leave', { query: { force: cmd.opts().force ? 1 : undefined } });
+      cli.line('Node left the swarm.');
+    });
+}
+
+function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
+  addSwarmFlags(cmd.description('Update the swarm')).action(async () => {
+    const o = cmd.opts() as SwarmFlags;
+    // docker shows the usage when no flag is given
+    if (Object.values(o).every((v) => v === undefined)) cmd.help();
+    const sw = await cli.client.get<Swarm>('/swarm');
+    const spec = mergeSwarmSpec(sw.Spec, o);
+    await cli.client.post('/swarm/update', { query: { version: sw.Version.Index, rotateWorkerToken: 'false', rotateManagerToken: 'false', rotateManagerUnlockKey: 'false' }, body: spec });
+    cli.line('Swarm updated.');
+  });
+}
+
+function unsupported(name: string, description: string, why: string) {
+  return (cmd: ShoalCommand) =>
+    cmd
+      .description(`${description} (not supported by shoal)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new ExitError(1, `shoal swarm ${name} is not supported: ${why}`);
+      });
+}
+
+export const swarmGroup: CommandGroup = {
+  register(program, cli) {
+    registerGroup(program, cli, 'swarm', 'Manage Swarm', [
+      { name: 'ca', define: unsupported('ca', 'Display and rotate the root CA', 'the swarm root CA cannot be shown or rotated') },
+      { name: 'init', define: defineInit },
+      { name: 'join', define: defineJoin },
+      { name: 'join-token', define: defineJoinToken },
+      { name: 'leave', define: defineLeave },
+      { name: 'unlock', define: unsupported('unlock', 'Unlock swarm', 'managers are never locked (no autolock)') },
+      { name: 'unlock-key', define: unsupported('unlock-key', 'Manage the unlock key', 'managers are never locked (no autolock)') },
+      { name: 'update', define: defineUpdate },
+    ]);
+  },
+};
