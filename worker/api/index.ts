@@ -10,9 +10,9 @@ import { registerExecRoutes } from './exec';
 import { registerBuildRoutes } from './build';
 
 /** Every engine endpoint of the Docker API, on one router. */
-export function engineRouter(engine: Engine): Router {
+export function engineRouter(engine: Engine, over: { info?: () => Promise<Record<string, unknown>> } = {}): Router {
   const router = new Router();
-  registerSystemRoutes(router, { config: engine.config, events: engine.events, info: () => engine.info() });
+  registerSystemRoutes(router, { config: engine.config, events: engine.events, info: over.info ?? (() => engine.info()) });
   registerImageRoutes(router, { images: engine.images, events: engine.events, pull: engine.distribution.pullFn });
   registerDistributionRoutes(router, { distribution: engine.distribution });
   registerNetworkRoutes(router, {

@@ -4,12 +4,14 @@ import { ApiServer } from '../../shared/api';
 import { logger } from '../../shared/log';
 import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
+import { Membership, registerSwarmRoutes } from '../../manager/membership';
 import type { DaemonConfig } from './config';
 
 /** shoald: the engine behind the Docker Engine API. */
 export class Daemon {
   private server?: ApiServer;
   private engine?: Engine;
+  private membership?: Membership;
   private readonly log = logger('daemon');
 
   constructor(readonly config: DaemonConfig) {}
@@ -18,13 +20,20 @@ export class Daemon {
     const pidFile = join(this.config.execRoot, 'shoald.pid');
     this.engine = await Engine.open(this.config);
     await fs.writeFile(pidFile, String(process.pid));
-    this.server = new ApiServer(engineRouter(this.engine), logger('api'));
+    const engine = this.engine;
+    this.membership = new Membership({ dataRoot: this.config.dataRoot, nodeName: this.config.nodeName });
+    const membership = this.membership;
+    const router = engineRouter(engine, { info: async () => ({ ...(await engine.info()), Swarm: await membership.info() }) });
+    registerSwarmRoutes(router, membership);
+    await membership.open();
+    this.server = new ApiServer(router, logger('api'));
     await this.server.listen(this.config.listeners);
     this.log.info({ dataRoot: this.config.dataRoot, execRoot: this.config.execRoot, runtime: this.config.runtime }, 'shoald ready');
   }
 
   async stop(): Promise<void> {
     await this.server?.close();
+    await this.membership?.close();
     await this.engine?.close();
     await fs.rm(join(this.config.execRoot, 'shoald.pid'), { force: true });
     this.log.info('shoald stopped');

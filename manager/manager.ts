@@ -1,0 +1,236 @@
+// A manager node: its etcd member and NATS server as supervised children, the store over
+// etcd, the CA and the gRPC endpoint, and the leader election that starts the leader-only
+// components. Everything here is composition; the logic lives in the modules it starts.
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { logger } from '../shared/log';
+import { errorMessage, isShoalError, unavailable } from '../shared/errors';
+import { Bus } from '../shared/bus';
+import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService } from '../shared/rpc';
+import type { Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
+import { EtcdMember, compileEtcdConfig, createEtcdClient } from './etcd';
+import { NatsServer, compileNatsConfig } from './nats';
+import { EtcdStore } from './store';
+import { LeaderElection } from './election';
+import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
+import { swarmDir, type SwarmState } from './membership/state';
+
+const log = logger('manager');
+
+/** Leader-only work, started with a signal that aborts when leadership ends. */
+export type LeaderWork = (leadership: AbortSignal, m: Manager) => Promise<void>;
+
+/** Services registered on the manager's gRPC endpoint besides the CA (the dispatcher). */
+export type RpcServices = (rpc: RpcServer, m: Manager) => void;
+
+export interface ManagerOptions {
+  dataRoot: string;
+  state: SwarmState;
+  /** Set on `swarm init` only: the cluster object to create. */
+  bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription };
+  leaderWork?: LeaderWork[];
+  services?: RpcServices[];
+}
+
+export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
+
+export class Manager {
+  readonly etcd: EtcdMember;
+  readonly nats: NatsServer;
+  store!: EtcdStore;
+  bus!: Bus;
+  rootCA!: RootCA;
+  identity!: TlsIdentity;
+  private rpc?: RpcServer;
+  private election?: LeaderElection;
+  private readonly stopping = new AbortController();
+  private campaigning?: Promise<void>;
+  private leading = false;
+
+  constructor(readonly opts: ManagerOptions) {
+    const s = opts.state;
+    const ports = s.ports!;
+    this.etcd = new EtcdMember(
+      compileEtcdConfig({
+        name: s.nodeId,
+        dataRoot: opts.dataRoot,
+        // Only managers use etcd: clients on loopback, peers on the advertised address.
+        clientUrls: [`http://127.0.0.1:${ports.etcdClient}`],
+        peerUrl: `http://${s.advertiseAddr}:${ports.etcdPeer}`,
+      }),
+    );
+    this.nats = new NatsServer(
+      compileNatsConfig({
+        name: s.nodeId,
+        dataRoot: opts.dataRoot,
+        listen: `0.0.0.0:${ports.natsClient}`,
+        clusterListen: `${s.advertiseAddr}:${ports.natsCluster}`,
+        token: s.busToken,
+      }),
+    );
+  }
+
+  get nodeId(): string {
+    return this.opts.state.nodeId;
+  }
+
+  get clusterId(): string {
+    return this.opts.state.clusterId;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The bus URL workers publish to (the advertised address; the token comes with the session). */
+  get busUrl(): string {
+    return `nats://${this.opts.state.advertiseAddr}:${this.opts.state.ports!.natsClient}`;
+  }
+
+  /** Start everything; on failure, whatever started is stopped again and the error thrown. */
+  async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (e) {
+      await this.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async startParts(): Promise<void> {
+    const { dataRoot, state } = this.opts;
+    const signal = this.stopping.signal;
+    await Promise.all([this.etcd.start(signal), this.nats.start(signal)]);
+    this.store = new EtcdStore(createEtcdClient(this.etcd.endpoints), {}, true);
+    this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}` });
+    this.rootCA = await RootCA.load(caDir(dataRoot));
+    if (this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
+    const creds = await loadNodeCredentials(swarmDir(dataRoot));
+    if (!creds) throw unavailable(`this manager has no certificate under ${swarmDir(dataRoot)}; leave the swarm with --force and join again`);
+    this.identity = new TlsIdentity(creds);
+    this.rpc = new RpcServer();
+    addNodeCAService(
+      this.rpc,
+      new NodeCAService({
+        rootCA: this.rootCA,
+        clusterId: state.clusterId,
+        joinTokens: () => this.joinTokens(),
+        registerNode: (id, role, info) => this.registerNode(id, role, info),
+        newNodeId: newSwarmId,
+      }),
+    );
+    for (const add of this.opts.services ?? []) add(this.rpc, this);
+    const [host, port] = [state.listenAddr.slice(0, state.listenAddr.lastIndexOf(':')), state.listenAddr.slice(state.listenAddr.lastIndexOf(':') + 1)];
+    await this.rpc.listen(`${host}:${port}`, serverCredentials(this.identity, 'optional'));
+    this.election = new LeaderElection(createEtcdClient(this.etcd.endpoints));
+    this.campaigning = this.campaign(signal);
+    log.info({ nodeId: state.nodeId, listen: state.listenAddr, etcd: this.etcd.endpoints, nats: this.nats.url }, 'manager started');
+  }
+
+  /** The first manager writes the cluster object and its own node. */
+  private async bootstrap(b: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription }): Promise<void> {
+    const s = this.opts.state;
+    const now = new Date().toISOString();
+    const cluster: Swarm = {
+      ID: s.clusterId,
+      CreatedAt: now,
+      UpdatedAt: now,
+      Spec: b.spec,
+      TLSInfo: { TrustRoot: this.rootCA.certPem },
+      RootRotationInProgress: false,
+      DataPathPort: 4789,
+      DefaultAddrPool: ['10.0.0.0/8'],
+      SubnetSize: 24,
+      JoinTokens: newJoinTokens(this.rootCA.digest) as unknown as Swarm['JoinTokens'],
+    };
+    await this.store.create('cluster', cluster as never);
+    const node: Node = {
+      ID: s.nodeId,
+      CreatedAt: now,
+      UpdatedAt: now,
+      Spec: { Role: 'manager', Availability: b.availability, Labels: {} },
+      Description: b.description,
+      Status: { State: 'ready', Addr: s.advertiseAddr },
+      ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: `${s.advertiseAddr}:${s.ports!.grpc}` },
+    };
+    await this.store.create('nodes', node as never);
+  }
+
+  async cluster(): Promise<Swarm> {
+    const c = await this.store.get<Swarm & { ID: string }>('cluster', this.clusterId);
+    if (!c) throw unavailable('the cluster object is missing from the store');
+    return c;
+  }
+
+  async joinTokens(): Promise<JoinTokens> {
+    const t = (await this.cluster()).JoinTokens as unknown as { Worker: string; Manager: string };
+    return { worker: t.Worker, manager: t.Manager };
+  }
+
+  /** Rotate the worker and/or manager join token (swarm update --rotate-*-token). */
+  rotateTokens(c: Swarm, worker: boolean, manager: boolean): Swarm['JoinTokens'] {
+    let t: JoinTokens = { worker: c.JoinTokens!.Worker!, manager: c.JoinTokens!.Manager! };
+    if (worker) t = rotateJoinToken(t, 'worker', this.rootCA.digest);
+    if (manager) t = rotateJoinToken(t, 'manager', this.rootCA.digest);
+    return { Worker: t.worker, Manager: t.manager };
+  }
+
+  /** A node passed the join token: record it (it becomes ready when its agent opens a session). */
+  private async registerNode(id: string, role: 'manager' | 'worker', info: NodeJoinInfo): Promise<void> {
+    if (role === 'manager') throw unavailable('joining as a manager is not supported yet: join as a worker, the cluster has one manager');
+    const now = new Date().toISOString();
+    const existing = await this.store.get<Node & { ID: string }>('nodes', id);
+    const host = info.addr.includes(':') ? info.addr.slice(0, info.addr.lastIndexOf(':')) : info.addr;
+    const node: Node = {
+      ...existing,
+      ID: id,
+      CreatedAt: existing?.CreatedAt ?? now,
+      UpdatedAt: now,
+      Spec: existing?.Spec ?? { Role: role, Availability: 'active', Labels: {} },
+      Description: (info.description as NodeDescription) ?? existing?.Description ?? {},
+      Status: { State: 'unknown', Addr: host || info.remote },
+    };
+    if (existing) await this.store.update('nodes', node as never, { force: true });
+    else await this.store.create('nodes', node as never);
+    log.info({ nodeId: id, role, addr: node.Status?.Addr }, 'node joined');
+  }
+
+  private async campaign(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let leadership;
+      try {
+        leadership = await this.election!.campaign(this.nodeId, signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        log.warn({ err: errorMessage(e) }, 'campaign failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      this.leading = true;
+      log.info({ nodeId: this.nodeId }, 'leading the cluster');
+      const lead = AbortSignal.any([signal, leadership.signal]);
+      await Promise.all(
+        (this.opts.leaderWork ?? []).map((w) =>
+          w(lead, this).catch((e) => {
+            if (!lead.aborted || !isShoalError(e, 'CANCELLED')) log.error({ err: errorMessage(e) }, 'leader component failed');
+          }),
+        ),
+      );
+      await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
+      this.leading = false;
+      log.info({ reason: leadership.reason }, 'no longer leading');
+      if (!signal.aborted) await leadership.resign().catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.election?.resign().catch(() => undefined);
+    await this.campaigning?.catch(() => undefined);
+    await this.rpc?.stop(500).catch(() => undefined);
+    await this.bus?.close().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
+    await Promise.all([this.nats.stop().catch(() => undefined), this.etcd.stop().catch(() => undefined)]);
+    log.info('manager stopped');
+  }
+}

@@ -1,0 +1,291 @@
+// A node's membership in a swarm: init, join, leave, and what it runs as a member (a manager,
+// an agent, or both). One operation at a time; a failed init or join leaves no swarm state.
+import { randomBytes } from 'node:crypto';
+import { logger } from '../../shared/log';
+import { ShoalError, invalid, errorMessage } from '../../shared/errors';
+import { Mutex } from '../../shared/mutex';
+import { saveNodeCredentials } from '../../shared/rpc';
+import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
+import { enroll } from '../../worker/agent/enroll';
+import { RootCA, newSwarmId } from '../ca';
+import { Manager, caDir, type LeaderWork, type RpcServices } from '../manager';
+import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr, joinHostPort } from './addrs';
+import { describeNode } from './describe';
+import { loadSwarmState, saveSwarmState, removeSwarmState, portsFor, swarmDir, type SwarmState } from './state';
+
+const log = logger('membership');
+
+export type Role = 'none' | 'worker' | 'manager';
+
+/** What runs on every member to execute its tasks; started after init/join and at daemon start. */
+export interface Agent {
+  stop(): Promise<void>;
+}
+
+export interface MembershipOptions {
+  dataRoot: string;
+  nodeName: string;
+  services?: RpcServices[];
+  leaderWork?: LeaderWork[];
+  /** Start the node's agent (task execution, session with the managers). */
+  startAgent?: (state: SwarmState, m: Membership) => Promise<Agent>;
+  /** After leaving: remove what the swarm ran here (task containers). */
+  afterLeave?: () => Promise<void>;
+}
+
+export interface InitRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  DataPathAddr?: string;
+  DataPathPort?: number;
+  DefaultAddrPool?: string[];
+  ForceNewCluster?: boolean;
+  SubnetSize?: number;
+  Spec?: SwarmSpec;
+  AutoLockManagers?: boolean;
+  Availability?: NodeAvailability;
+}
+
+export interface JoinRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  DataPathAddr?: string;
+  RemoteAddrs?: string[];
+  JoinToken?: string;
+  Availability?: NodeAvailability;
+}
+
+const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+export const NOT_IN_SWARM = 'This node is not part of a swarm';
+export const NOT_A_MANAGER_NONE = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+export const NOT_A_MANAGER_WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
+/** Default heartbeat: short, so a dead node is noticed within the failover target (Docker's is 5 s). */
+export const DEFAULT_HEARTBEAT_NS = 500e6;
+
+/** SwarmSpec with shoal's defaults filled in; bad values are refused, naming the field. */
+export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
+  const nonNeg = (field: string, v: unknown) => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw invalid(`invalid swarm spec: ${field} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  };
+  nonNeg('Dispatcher.HeartbeatPeriod', spec.Dispatcher?.HeartbeatPeriod);
+  nonNeg('CAConfig.NodeCertExpiry', spec.CAConfig?.NodeCertExpiry);
+  const hist = spec.Orchestration?.TaskHistoryRetentionLimit;
+  if (hist !== undefined && (typeof hist !== 'number' || !Number.isInteger(hist))) throw invalid(`invalid swarm spec: Orchestration.TaskHistoryRetentionLimit must be an integer, got ${JSON.stringify(hist)}`);
+  return {
+    ...spec,
+    Name: spec.Name || 'default',
+    Labels: spec.Labels ?? {},
+    Orchestration: { TaskHistoryRetentionLimit: hist ?? 5 },
+    Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1, ...spec.Raft },
+    Dispatcher: { HeartbeatPeriod: spec.Dispatcher?.HeartbeatPeriod || DEFAULT_HEARTBEAT_NS },
+    CAConfig: { NodeCertExpiry: spec.CAConfig?.NodeCertExpiry || 90 * 24 * 3600 * 1e9 },
+    TaskDefaults: spec.TaskDefaults ?? {},
+    EncryptionConfig: { AutoLockManagers: false },
+  };
+}
+
+export class Membership {
+  private state?: SwarmState;
+  private manager_?: Manager;
+  private agent?: Agent;
+  private readonly lock = new Mutex();
+
+  constructor(readonly opts: MembershipOptions) {}
+
+  role(): Role {
+    return this.state?.role ?? 'none';
+  }
+
+  get nodeId(): string | undefined {
+    return this.state?.nodeId;
+  }
+
+  get swarmState(): SwarmState | undefined {
+    return this.state;
+  }
+
+  /** The running manager, or the error dockerd gives on a node that is not one. */
+  manager(): Manager {
+    if (this.manager_) return this.manager_;
+    throw new ShoalError('UNAVAILABLE', this.state ? NOT_A_MANAGER_WORKER : NOT_A_MANAGER_NONE);
+  }
+
+  /** At daemon start: rejoin the swarm this node was part of. */
+  async open(): Promise<void> {
+    await this.lock.run(async () => {
+      const s = await loadSwarmState(this.opts.dataRoot);
+      if (!s) return;
+      this.state = s;
+      try {
+        await this.startMember(s);
+      } catch (e) {
+        // Keep the state: a later restart may succeed; the error shows in /info.
+        log.error({ err: errorMessage(e) }, 'cannot resume swarm membership');
+        this.lastError = errorMessage(e);
+      }
+    });
+  }
+
+  lastError = '';
+
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability }): Promise<void> {
+    if (s.role === 'manager') {
+      const m = new Manager({
+        dataRoot: this.opts.dataRoot,
+        state: s,
+        bootstrap: bootstrap && { spec: bootstrap.spec, availability: bootstrap.availability, description: describeNode(this.opts.nodeName) },
+        services: this.opts.services,
+        leaderWork: this.opts.leaderWork,
+      });
+      await m.start();
+      this.manager_ = m;
+    }
+    if (this.opts.startAgent) this.agent = await this.opts.startAgent(s, this);
+    this.lastError = '';
+  }
+
+  async init(req: InitRequest): Promise<string> {
+    return this.lock.run(async () => {
+      if (this.state) throw new ShoalError('UNAVAILABLE', ALREADY);
+      if (req.ForceNewCluster) throw invalid('--force-new-cluster is not supported: a cluster is recovered by restarting its managers');
+      if (req.AutoLockManagers) throw invalid('--autolock is not supported: managers keep their keys on disk');
+      const availability = checkAvailability(req.Availability);
+      const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
+      const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+      const spec = swarmSpecWithDefaults(req.Spec);
+      const nodeId = newSwarmId();
+      const state: SwarmState = {
+        nodeId,
+        clusterId: newSwarmId(),
+        role: 'manager',
+        listenAddr: joinHostPort(listen),
+        advertiseAddr: advertise.host,
+        managers: [joinHostPort({ host: advertise.host, port: listen.port })],
+        ports: portsFor(listen.port),
+        busToken: randomBytes(24).toString('base64url'),
+        createdAt: new Date().toISOString(),
+      };
+      try {
+        const ca = await RootCA.generate();
+        await ca.save(caDir(this.opts.dataRoot));
+        await saveNodeCredentials(swarmDir(this.opts.dataRoot), await ca.issueCredentials({ nodeId, role: 'manager', clusterId: state.clusterId, addr: advertise.host, expiryMs: spec.CAConfig!.NodeCertExpiry! / 1e6 }));
+        await saveSwarmState(this.opts.dataRoot, state);
+        this.state = state;
+        await this.startMember(state, { spec, availability });
+      } catch (e) {
+        await this.teardown();
+        throw e;
+      }
+      log.info({ nodeId, advertise: advertise.host, listen: state.listenAddr }, 'swarm initialized');
+      return nodeId;
+    });
+  }
+
+  async join(req: JoinRequest): Promise<void> {
+    await this.lock.run(async () => {
+      if (this.state) throw new ShoalError('UNAVAILABLE', ALREADY);
+      const remotes = req.RemoteAddrs ?? [];
+      if (!remotes.length) throw invalid('at least 1 RemoteAddr is required to join');
+      if (!req.JoinToken) throw invalid('a join token is required to join a swarm');
+      const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
+      const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
+      const remoteAddrs = remotes.map((r) => joinHostPort(parseAddr('remote address', r, { host: '', port: DEFAULT_SWARM_PORT })));
+      let lastErr: unknown;
+      for (const remoteAddr of remoteAddrs) {
+        try {
+          const r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: describeNode(this.opts.nodeName), timeoutMs: 15_000 });
+          const state: SwarmState = { nodeId: r.nodeId, clusterId: r.clusterId, role: r.role, listenAddr: joinHostPort(listen), advertiseAddr: advertise.host, managers: remoteAddrs, createdAt: new Date().toISOString() };
+          try {
+            await saveSwarmState(this.opts.dataRoot, state);
+            this.state = state;
+            await this.startMember(state);
+          } catch (e) {
+            await this.teardown();
+            throw e;
+          }
+          log.info({ nodeId: r.nodeId, role: r.role, manager: remoteAddr }, 'joined the swarm');
+          return;
+        } catch (e) {
+          lastErr = e;
+          // A refusal is final; an unreachable manager is worth trying the next one.
+          if (!(e instanceof ShoalError) || e.code !== 'UNAVAILABLE') break;
+        }
+      }
+      await removeSwarmState(this.opts.dataRoot).catch(() => undefined);
+      throw lastErr;
+    });
+  }
+
+  async leave(force: boolean): Promise<void> {
+    await this.lock.run(async () => {
+      if (!this.state) throw new ShoalError('UNAVAILABLE', NOT_IN_SWARM);
+      if (this.state.role === 'manager' && !force) {
+        throw new ShoalError('UNAVAILABLE', 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.');
+      }
+      await this.teardown();
+      await this.opts.afterLeave?.().catch((e) => log.warn({ err: errorMessage(e) }, 'cleaning up after leave failed'));
+      log.info('left the swarm');
+    });
+  }
+
+  /** Stop what membership runs and forget the swarm. */
+  private async teardown(): Promise<void> {
+    await this.close();
+    this.state = undefined;
+    await removeSwarmState(this.opts.dataRoot);
+  }
+
+  /** The swarm object (GET /swarm) — managers only. */
+  async inspect(): Promise<Swarm> {
+    const m = this.manager();
+    const c = await m.cluster();
+    return { ...c, TLSInfo: { ...c.TLSInfo, ...tlsInfo(m.rootCA) } };
+  }
+
+  /** POST /swarm/update: a new spec at a version, and token rotation. */
+  async update(version: number | undefined, spec: SwarmSpec, rotate: { worker: boolean; manager: boolean }): Promise<void> {
+    const m = this.manager();
+    if (version === undefined || !Number.isInteger(version)) throw invalid('invalid swarm version: the version query parameter is required (read it with GET /swarm)');
+    const c = await m.cluster();
+    const next: Swarm = { ...c, Version: { Index: version }, Spec: swarmSpecWithDefaults(spec), JoinTokens: m.rotateTokens(c, rotate.worker, rotate.manager), UpdatedAt: new Date().toISOString() };
+    await m.store.update('cluster', next as never);
+  }
+
+  /** The Swarm section of GET /info. */
+  async info(): Promise<Record<string, unknown>> {
+    const s = this.state;
+    if (!s) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+    const base = { NodeID: s.nodeId, NodeAddr: s.advertiseAddr, LocalNodeState: this.lastError ? 'error' : 'active', ControlAvailable: s.role === 'manager', Error: this.lastError, RemoteManagers: s.managers.map((Addr) => ({ NodeID: '', Addr })) };
+    if (!this.manager_) return base;
+    try {
+      const m = this.manager_;
+      const [nodes, cluster] = await Promise.all([m.store.list<{ ID: string; Spec?: { Role?: string }; ManagerStatus?: { Addr?: string } }>('nodes'), m.cluster()]);
+      const managers = nodes.items.filter((n) => n.Spec?.Role === 'manager');
+      const { JoinTokens: _t, ...clusterInfo } = cluster;
+      return { ...base, RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? '' })), Nodes: nodes.items.length, Managers: managers.length, Cluster: clusterInfo };
+    } catch (e) {
+      return { ...base, Error: errorMessage(e) };
+    }
+  }
+
+  /** Daemon shutdown: stop the agent and the manager; containers and swarm state stay. */
+  async close(): Promise<void> {
+    const agent = this.agent;
+    const m = this.manager_;
+    this.agent = undefined;
+    this.manager_ = undefined;
+    await agent?.stop().catch((e) => log.warn({ err: errorMessage(e) }, 'agent stop failed'));
+    await m?.stop().catch((e) => log.warn({ err: errorMessage(e) }, 'manager stop failed'));
+  }
+}
+
+function checkAvailability(a: unknown): NodeAvailability {
+  if (a === undefined || a === '') return 'active';
+  if (a === 'active' || a === 'pause' || a === 'drain') return a;
+  throw invalid(`invalid availability "${String(a)}": expected active, pause or drain`);
+}
+
+function tlsInfo(ca: RootCA): Record<string, string> {
+  return { TrustRoot: ca.certPem };
+}
