@@ -127,7 +127,7 @@ describe('agent/tasks: tasks become containers on the real engine', function () 
     const t = task(SLEEP, {
       ServiceAnnotations: { Name: 'web', Labels: { 'com.docker.stack.namespace': 'shop' } },
       Slot: 3,
-      Spec: { ContainerSpec: { ...SLEEP, Labels: { app: 'x' }, Env: ['MODE=test'] }, Resources: { Limits: { MemoryBytes: 64 << 20, NanoCPUs: 5e8, Pids: 64 } } },
+      Spec: { ContainerSpec: { ...SLEEP, Labels: { app: 'x' }, Env: ['MODE=test'], Hostname: '{{.Service.Name}}-{{.Task.Slot}}' }, Resources: { Limits: { MemoryBytes: 64 << 20, NanoCPUs: 5e8, Pids: 64 } } },
     });
     m.update([t]);
     const running = await r.state(t.ID, 'running');
@@ -156,6 +156,7 @@ describe('agent/tasks: tasks become containers on the real engine', function () 
       },
     );
     assert.ok(rec.Config.Env.includes('MODE=test'));
+    assert.equal(rec.Config.Hostname, 'web-3', 'service templates are expanded on the node');
     assert.equal(rec.HostConfig.Memory, 64 << 20);
     assert.equal(rec.HostConfig.NanoCpus, 5e8);
     assert.equal(rec.HostConfig.PidsLimit, 64);

@@ -6,6 +6,7 @@ import type { ContainerSpec, EndpointPortConfig, Mount, Privileges } from '../..
 import type { CreateRequest, HostConfig } from '../../engine/containers';
 import type { MountRequest, PortMap } from '../../engine/contracts';
 import { familiarString, parseNormalizedTagged } from '../../engine/images/reference';
+import { expandContainerSpec, templateContext } from './template';
 import type { AgentTask, NodeRef, TaskNetworking } from './types';
 
 /** The label that ties a container to its task; the agent finds its containers by it. */
@@ -140,9 +141,12 @@ function extraHosts(hosts: string[] | undefined): string[] {
  * for what this node cannot run; the controller turns that into a REJECTED task.
  */
 export function containerConfigFor(task: AgentTask, node: NodeRef, networking: TaskNetworking = DEFAULT_NETWORKING): TaskContainer {
-  const spec = task.Spec.ContainerSpec;
-  if (!spec) throw invalid(`task ${task.ID}: Spec.ContainerSpec is required (no other runtime is supported)`);
-  if (!spec.Image) throw invalid(`task ${task.ID}: ContainerSpec.Image must not be empty`);
+  const raw = task.Spec.ContainerSpec;
+  if (!raw) throw invalid(`task ${task.ID}: Spec.ContainerSpec is required (no other runtime is supported)`);
+  if (!raw.Image) throw invalid(`task ${task.ID}: ContainerSpec.Image must not be empty`);
+  const name = taskContainerName(task, node);
+  const spec = expandContainerSpec(raw, templateContext(task, node, name));
+  const image = raw.Image;
 
   const ports = hostModePorts(task);
   const portBindings: PortMap = {};
@@ -183,7 +187,7 @@ export function containerConfigFor(task: AgentTask, node: NodeRef, networking: T
   if (logDriver?.Name) hc.LogConfig = { Type: logDriver.Name, Config: { ...(logDriver.Options ?? {}) } };
 
   const body: CreateRequest = {
-    Image: taskImage(spec.Image),
+    Image: taskImage(image),
     Labels: labelsFor(task, spec, node),
     Env: [...(spec.Env ?? [])],
     Tty: !!spec.TTY,
@@ -201,5 +205,5 @@ export function containerConfigFor(task: AgentTask, node: NodeRef, networking: T
   if (spec.StopSignal) body.StopSignal = spec.StopSignal;
   if (spec.Healthcheck) body.Healthcheck = { ...spec.Healthcheck };
   if (ports.length) body.ExposedPorts = exposed;
-  return { name: taskContainerName(task, node), body };
+  return { name, body };
 }

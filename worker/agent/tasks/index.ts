@@ -15,5 +15,6 @@ export {
   DEFAULT_NETWORKING,
   type TaskContainer,
 } from './config';
+export { expandTemplate, expandContainerSpec, templateContext, type TemplateContext } from './template';
 export { nextStep, observe, exitError, portStatusOf, type Observed, type Step } from './plan';
 export type { AgentTask, NodeRef, TaskEngine, TaskNetworking, NetworkAttacher, TaskStatusReport } from './types';

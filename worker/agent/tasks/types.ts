@@ -19,10 +19,11 @@ export interface AgentTask extends Task {
   Endpoint?: { Spec?: EndpointSpec; Ports?: EndpointPortConfig[] };
 }
 
-/** The node the agent runs on: its ID names global tasks' containers and labels them. */
+/** The node the agent runs on: its ID names global tasks' containers and labels them; the rest feeds service templates. */
 export interface NodeRef {
   ID: string;
   Hostname?: string;
+  Platform?: { Architecture?: string; OS?: string };
 }
 
 /** The part of the engine tasks need; `Engine` (worker/engine/engine.ts) satisfies it. */
