@@ -153,3 +153,13 @@ export async function killAndAwaitRestart(sup: Supervisor): Promise<number> {
     ctl.abort();
   }
 }
+
+/** `p`, or a failure if it never settles: a guard against a hung test, not a timing assertion. */
+export async function within<T>(p: Promise<T>, guardMs = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`nothing within ${guardMs} ms`)), guardMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,6 +2,7 @@
 // it against a real etcd member, the memory store in the unit tests.
 import assert from 'node:assert/strict';
 import { isShoalError, type ErrorCode } from '../../../shared/errors';
+import { within } from '../../helpers/etcd';
 import { versionOf, type ClusterStore, type Kind, type StoreEvent, type StoredObject } from '../../../manager/store';
 
 export interface StoreHarness {
@@ -54,16 +55,10 @@ export class EventReader {
   constructor(events: AsyncIterable<StoreEvent>) {
     this.it = events[Symbol.asyncIterator]();
   }
-  async next(guardMs = 20_000): Promise<StoreEvent> {
-    let timer: NodeJS.Timeout | undefined;
-    const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no watch event within ${guardMs} ms`)), guardMs)));
-    try {
-      const r = await Promise.race([this.it.next(), guard]);
-      assert.equal(r.done, false, 'the watch ended');
-      return r.value as StoreEvent;
-    } finally {
-      clearTimeout(timer);
-    }
+  async next(): Promise<StoreEvent> {
+    const r = await within(this.it.next());
+    assert.equal(r.done, false, 'the watch ended');
+    return r.value as StoreEvent;
   }
   async take(n: number): Promise<StoreEvent[]> {
     const out: StoreEvent[] = [];
@@ -80,8 +75,7 @@ export class EventReader {
     }
   }
   async ended(): Promise<boolean> {
-    const r = await Promise.race([this.it.next(), new Promise<{ done: false }>((resolve) => setTimeout(() => resolve({ done: false }), 10_000))]);
-    return r.done === true;
+    return (await within(this.it.next())).done === true;
   }
 }
 

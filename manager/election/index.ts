@@ -1,0 +1,1 @@
+export { LeaderElection, type ElectionOptions, type Leadership } from './election';

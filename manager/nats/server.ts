@@ -1,0 +1,58 @@
+// One nats-server run as a supervised child of the manager; ready when a client connects.
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import { connect } from 'nats';
+import { writeFileAtomic } from '../../shared/fsutil';
+import { Supervisor } from '../../shared/supervisor';
+import { natsClientUrl, renderNatsConfig, type NatsServerConfig } from './config';
+
+export const NATS_BINARY = '/usr/sbin/nats-server';
+
+export interface NatsServerRunOptions {
+  binary?: string;
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+}
+
+export class NatsServer {
+  readonly supervisor: Supervisor;
+
+  constructor(
+    readonly config: NatsServerConfig,
+    opts: NatsServerRunOptions = {},
+  ) {
+    this.supervisor = new Supervisor({
+      name: 'nats',
+      command: opts.binary ?? NATS_BINARY,
+      args: ['-c', config.configFile],
+      stateDir: config.stateDir,
+      probe: async () => {
+        const nc = await connect({ servers: this.url, token: config.token, timeout: 1000, reconnect: false, ignoreClusterUpdates: true });
+        await nc.close();
+        return true;
+      },
+      readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
+      stopGraceMs: opts.stopGraceMs ?? 5000,
+    });
+  }
+
+  /** The URL local clients connect to. */
+  get url(): string {
+    return natsClientUrl(this.config);
+  }
+
+  get pid(): number | undefined {
+    return this.supervisor.pid;
+  }
+
+  /** Write the config file (it holds the token: mode 0600) and start; resolves when clients can connect. */
+  async start(signal?: AbortSignal): Promise<void> {
+    await fs.mkdir(dirname(this.config.configFile), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.config.configFile, renderNatsConfig(this.config), 0o600);
+    await this.supervisor.start(signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+  }
+}

@@ -1,0 +1,3 @@
+export { Bus, type BusOptions, type BusMessage, type MessageBus } from './bus';
+export { EVENT_TYPES, ALL_EVENTS, ALL_LOGS, eventSubject, logSubject, serviceLogsSubject, parseLogSubject, type BusEventType } from './subjects';
+export { translateNatsError } from './errors';
