@@ -287,29 +287,33 @@ describe('agent/tasks: tasks become containers on the real engine', function () 
     const known = task(TRAPPING); // the manager saw it RUNNING
     const unreported = task(TRAPPING); // RUNNING here, but the report never reached the manager
     const stray = task(TRAPPING); // no longer assigned after the restart
-    first.m.update([known, unreported, stray]);
+    const died = task(SLEEP); // killed while no agent watched
+    first.m.update([known, unreported, stray, died]);
     const knownStatus = await first.r.state(known.ID, 'running');
     const unreportedId = (await first.r.state(unreported.ID, 'running')).ContainerStatus!.ContainerID!;
     const strayId = (await first.r.state(stray.ID, 'running')).ContainerStatus!.ContainerID!;
+    const diedStatus = await first.r.state(died.ID, 'running');
     await first.m.close();
-    assert.equal((await taskContainers()).filter((c) => c.State === 'running').length, 3, 'close() leaves containers running');
+    assert.equal((await taskContainers()).filter((c) => c.State === 'running').length, 4, 'close() leaves containers running');
+    await s.cm.kill(diedStatus.ContainerStatus!.ContainerID!, 'SIGKILL');
 
     // The daemon restarts: a new container manager adopts the containers, then a new agent.
     await s.reopen();
     const second = await manager();
     // Until the dispatcher sends the set, nothing is touched.
     await second.m.resync();
-    assert.equal((await taskContainers()).length, 3);
-    second.m.update([{ ...known, Status: knownStatus }, unreported]);
+    assert.equal((await taskContainers()).length, 4);
+    second.m.update([{ ...known, Status: knownStatus }, unreported, { ...died, Status: diedStatus }]);
     const again = await second.r.state(known.ID, 'running');
     assert.equal(again.ContainerStatus?.ContainerID, knownStatus.ContainerStatus?.ContainerID);
     assert.equal(again.Timestamp, knownStatus.Timestamp, 'same state: its timestamp stays');
     const caughtUp = await second.r.state(unreported.ID, 'running');
     assert.equal(caughtUp.ContainerStatus?.ContainerID, unreportedId);
+    assert.equal((await second.r.state(died.ID, 'failed')).Err, 'task: non-zero exit (137)');
     await until(async () => !(await taskContainers()).some((c) => c.Id === strayId));
     const left = await taskContainers();
-    assert.deepEqual(left.map((c) => (c.Labels as Record<string, string>)[TASK_ID_LABEL]).sort(), [known.ID, unreported.ID].sort());
-    assert.ok(left.every((c) => c.State === 'running'));
+    assert.deepEqual(left.map((c) => (c.Labels as Record<string, string>)[TASK_ID_LABEL]).sort(), [known.ID, unreported.ID, died.ID].sort(), 'one container per task, no duplicates');
+    assert.deepEqual(left.map((c) => c.State).sort(), ['exited', 'running', 'running']);
   });
 
   describe('images from a registry', () => {
