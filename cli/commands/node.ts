@@ -181,6 +181,7 @@ function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
     .option('--role <string>', 'Role of the node ("worker", "manager")')
     .action(async (ref: string) => {
       const o = cmd.opts();
+      mergeNodeUpdate({ Labels: Object.fromEntries((o.labelRm ?? []).map((k: string) => [k, ''])) }, o); // bad values fail before anything is sent
       await updateNodes(
         cli,
         [ref],

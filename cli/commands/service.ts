@@ -16,7 +16,7 @@ import { apiTimestamp } from '../opts/time';
 import { familiarString, parseRef } from '../reference';
 import { addCreateFlags, addUpdateFlags, type CreateServiceFlags, type UpdateServiceFlags } from '../opts/service/flags';
 import { buildServiceSpec, type SpecDeps } from '../opts/service/create';
-import { updateServiceSpec } from '../opts/service/update';
+import { checkUpdateFlags, updateServiceSpec } from '../opts/service/update';
 import { parseUint } from '../opts/service/values';
 import { waitOnService, withInterrupt } from '../io/converge';
 import { forEachTarget, printRows, seg } from './common';
@@ -103,6 +103,7 @@ function defineCreate(cmd: ShoalCommand, cli: Cli): void {
 function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
   addUpdateFlags(cmd.description('Update a service').argument('<service>').configureHelp({ sortOptions: true }) as ShoalCommand).action(async (name: string) => {
     const f = cmd.opts() as UpdateServiceFlags;
+    await checkUpdateFlags(f, specDeps(cli));
     const svc = await cli.client.get<Service>(servicePath(name));
     const spec = await updateServiceSpec(svc.Spec, f, { ...specDeps(cli), resolveNetwork: (n) => resolveNetwork(cli, n) });
     const auth = f.withRegistryAuth ? EMPTY_AUTH : undefined;

@@ -187,6 +187,7 @@ function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
     const o = cmd.opts() as SwarmFlags;
     // docker shows the usage when no flag is given
     if (Object.values(o).every((v) => v === undefined)) cmd.help();
+    mergeSwarmSpec({}, o); // bad values fail before anything is sent
     const sw = await cli.client.get<Swarm>('/swarm');
     const spec = mergeSwarmSpec(sw.Spec, o);
     await cli.client.post('/swarm/update', { query: { version: sw.Version.Index, rotateWorkerToken: 'false', rotateManagerToken: 'false', rotateManagerUnlockKey: 'false' }, body: spec });

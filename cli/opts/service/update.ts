@@ -402,3 +402,12 @@ export async function updateServiceSpec(current: ServiceSpec, f: UpdateServiceFl
   return spec;
 }
 
+
+/**
+ * Parse every update flag before anything is sent (a bad value is a flag error, as docker's
+ * flag parsing makes it): the flags are applied to a spec that accepts any of them.
+ */
+export async function checkUpdateFlags(f: UpdateServiceFlags, deps: SpecDeps): Promise<void> {
+  const any: ServiceSpec = { TaskTemplate: { ContainerSpec: {} }, Mode: { Replicated: {}, ReplicatedJob: {} } };
+  await updateServiceSpec(any, f, { ...deps, resolveNetwork: async (n) => n });
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ShoalCommand } from '../../../../cli/program';
 import { addUpdateFlags, type UpdateServiceFlags } from '../../../../cli/opts/service/flags';
-import { updateServiceSpec } from '../../../../cli/opts/service/update';
+import { checkUpdateFlags, updateServiceSpec } from '../../../../cli/opts/service/update';
 import type { ServiceSpec } from '../../../../cli/format/swarm-types';
 
 const NETWORKS: Record<string, string> = { front: 'n-front', 'n-front': 'n-front', back: 'n-back', 'n-back': 'n-back', extra: 'n-extra' };
@@ -140,5 +140,12 @@ describe('cli service update: flags applied to the current spec', () => {
       update(['--replicas', '2'], changed((s) => (s.Mode = { Global: {} }))),
       /replicas can only be used with replicated mode/,
     );
+  });
+
+  it('flag values are checked before the service is read (nothing is sent for a bad value)', async () => {
+    await assert.rejects(checkUpdateFlags(flags(['--update-delay', '1']), deps), /invalid argument "1" for "--update-delay" flag/);
+    await assert.rejects(checkUpdateFlags(flags(['--publish-add', 'x:y']), deps), /"--publish-add" flag/);
+    // what depends on the service itself is left to the real update
+    await checkUpdateFlags(flags(['--max-concurrent', '2', '--replicas', '3', '--network-add', 'anything', '--label-rm', 'nope']), deps);
   });
 });
