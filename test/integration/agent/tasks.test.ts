@@ -17,8 +17,16 @@ import { makeStack, type Stack } from '../containers/fixture';
 
 const NODE = { ID: 'node-a1' };
 const SLEEP: ContainerSpec = { Image: 'busybox', Command: ['sleep', '300'], StopGracePeriod: 1e9 };
-/** Ends at once on SIGTERM (a shell as PID 1 ignores the signal unless it traps it). */
-const TRAPPING: ContainerSpec = { Image: 'busybox', Command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] };
+/**
+ * Ends at once on SIGTERM (a shell as PID 1 ignores the signal unless it traps it). Its health
+ * check passes once the trap is set, so RUNNING means a stop is answered with exit 0.
+ */
+const TRAPPING: ContainerSpec = {
+  Image: 'busybox',
+  Command: ['sh', '-c', 'trap "exit 0" TERM; touch /tmp/trapped; while true; do sleep 0.1; done'],
+  Healthcheck: { Test: ['CMD', 'test', '-f', '/tmp/trapped'], Interval: 100e6, Timeout: 2e9, Retries: 50 },
+  StopGracePeriod: 5e9,
+};
 
 /** Every status each task reported, in order; waits for a status to satisfy a predicate. */
 class Reports {
