@@ -162,6 +162,7 @@ export class Supervisor extends EventEmitter {
     if (orphan) this.log.warn({ pid: orphan }, 'killed a child left running by an earlier daemon');
     let everReady = false;
     let failures = 0;
+    let spawnError: string | undefined;
     while (!this.stopping) {
       this.setState('starting');
       let readyAt: number | undefined;
@@ -181,6 +182,7 @@ export class Supervisor extends EventEmitter {
       } catch (e) {
         // spawn itself failed (binary missing, log dir unwritable)
         exit = { code: null, signal: null };
+        spawnError = (e as Error).message;
         this.log.error({ err: e }, 'could not start the child');
       }
       this.child = undefined;
@@ -188,7 +190,7 @@ export class Supervisor extends EventEmitter {
       if (this.stopping) break;
       failures = readyAt !== undefined && Date.now() - readyAt >= this.opts.stableAfterMs ? 1 : failures + 1;
       if (!everReady && failures >= this.opts.startAttempts) {
-        const tail = await this.logTail();
+        const tail = spawnError ?? (await this.logTail());
         this.firstReady.reject(unavailable(`${this.opts.name} did not become ready after ${failures} attempts${tail ? `: ${tail}` : ''}`));
         break;
       }
@@ -219,8 +221,9 @@ export class Supervisor extends EventEmitter {
       });
     });
     if (proc.pid === undefined) {
+      const why = await new Promise<string>((resolve) => proc.once('error', (e) => resolve(e.message)).once('exit', () => resolve('')));
       await exited;
-      throw unavailable(`${this.opts.name}: could not run ${this.opts.command}`);
+      throw unavailable(`could not run ${this.opts.command}${why ? ` (${why})` : ''}`);
     }
     this.child = { proc, exited };
     await writePidFile(this.pidFile, { pid: proc.pid, command: this.opts.command, args: this.opts.args, startedAt: new Date().toISOString() });
