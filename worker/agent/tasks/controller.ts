@@ -112,7 +112,14 @@ export class TaskController {
     let first = true;
     while (!this.life.signal.aborted) {
       this.dirty = false;
-      const observed = this.observe();
+      let observed: Observed | undefined;
+      try {
+        observed = this.observe();
+      } catch (err) {
+        this.log.warn({ err }, 'cannot look at the task container; retrying');
+        await this.pause(MAX_BACKOFF_MS / 10);
+        continue;
+      }
       if (first && observed) this.adopted(observed);
       first = false;
       const step = nextStep(this.task.Status.State, this.task.DesiredState, observed, this.assigned);

@@ -124,15 +124,14 @@ export class TaskManager {
   }
 
   /**
-   * Stop driving tasks. Containers keep running: the next agent adopts them. Removals of
-   * unassigned tasks under way are finished first.
+   * Stop driving tasks. Containers keep running: the next agent adopts them, and removes those
+   * of unassigned tasks whose removal was cut short here once it has the full set.
    */
   async close(): Promise<void> {
     if (this.life.signal.aborted) return;
     this.life.abort();
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.controllers.values()].map((c) => c.close()));
-    await Promise.all([...this.leaving.values()].map((c) => c.done));
+    await Promise.all([...this.controllers.values(), ...this.leaving.values()].map((c) => c.close()));
     await Promise.all([this.events, this.resyncing, ...this.strayRemovals]);
   }
 
