@@ -192,6 +192,14 @@ describe('agent/tasks: tasks become containers on the real engine', function () 
       assertForward(r.states(id));
       assert.ok(r.states(id).includes('running'), `${id}: ${r.states(id).join(',')}`);
     }
+    // What the dispatcher client drains: each task's latest status (older ones were coalesced away).
+    const last = new Map<string, TaskState>();
+    const ac = new AbortController();
+    for await (const batch of m.statusUpdates(ac.signal)) {
+      for (const u of batch) last.set(u.taskId, u.status.State);
+      if (last.get(ok.ID) === 'complete' && last.get(bad.ID) === 'failed') ac.abort();
+    }
+    assert.equal(m.statuses.size, 0);
     // The engine must not restart it: the orchestrator replaces failed tasks.
     assert.equal(s.cm.get(failed.ContainerStatus!.ContainerID!).State.Status, 'exited');
   });

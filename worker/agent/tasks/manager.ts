@@ -91,6 +91,18 @@ export class TaskManager {
     return () => this.listeners.delete(fn);
   }
 
+  /**
+   * Batches of the latest status per task, taken off the queue as they are yielded (for a
+   * consumer that keeps its own unsent reports), until the signal aborts or the manager closes.
+   */
+  async *statusUpdates(signal?: AbortSignal): AsyncIterable<TaskStatusReport[]> {
+    const stop = signal ? AbortSignal.any([signal, this.life.signal]) : this.life.signal;
+    for await (const b of this.statuses.batches(stop)) {
+      b.ack();
+      yield b.updates;
+    }
+  }
+
   /** The assigned tasks with the status this node observed. */
   tasks(): AgentTask[] {
     return [...this.controllers.values()].map((c) => c.current);
