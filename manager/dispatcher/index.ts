@@ -1,0 +1,26 @@
+// The dispatcher: worker sessions, heartbeats, assignment streams and task status reports.
+export { Dispatcher, type DispatcherOptions } from './dispatcher';
+export {
+  DEFAULT_HEARTBEAT_PERIOD_MS,
+  HEARTBEAT_GRACE_MULTIPLIER,
+  ASSIGNMENT_BATCH_MS,
+  HEARTBEAT_FAILURE,
+  heartbeatPeriodMs,
+  heartbeatGraceMs,
+} from './config';
+export {
+  assignmentSet,
+  diffAssignments,
+  completeChanges,
+  inNodeSet,
+  taskDependencies,
+  fingerprint,
+  canonicalJson,
+  type AssignedItem,
+  type AssignmentSet,
+  type DependencySource,
+  type TaskDependencies,
+} from './assignments';
+export { HeartbeatTracker } from './heartbeats';
+export { parseStatusUpdates, groupByTask, decideStatus, type StatusReport, type StatusDecision } from './status';
+export { parseDescription, peerHost, readyNode, downNode } from './nodes';
