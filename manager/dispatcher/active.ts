@@ -9,7 +9,7 @@ import type { AssignmentsMessage, AssignmentsRequest, CallContext, HeartbeatRequ
 import type { Node, Task } from '../../shared/swarm';
 import type { BatchOp, ClusterStore, StoreEvent } from '../store';
 import { assignmentSet, canonicalJson, completeChanges, diffAssignments, type AssignmentSet } from './assignments';
-import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, WRITE_ATTEMPTS } from './config';
+import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, STARTUP_GRACE_FACTOR, WRITE_ATTEMPTS } from './config';
 import { HeartbeatTracker } from './heartbeats';
 import { changeNode, downNode, notRegistered, parseDescription, peerHost, readyNode } from './nodes';
 import { ClusterIndex, nodeFingerprint, WATCHED_KINDS } from './state';
@@ -175,9 +175,9 @@ export class ActiveDispatcher {
     return { periodMs: this.periodMs() };
   }
 
-  /** (Re)start the node's grace period. */
-  private arm(nodeId: string): void {
-    const at = this.tracker.beat(nodeId, heartbeatGraceMs(this.periodMs()));
+  /** (Re)start the node's grace period (`factor` times the usual one). */
+  private arm(nodeId: string, factor = 1): void {
+    const at = this.tracker.beat(nodeId, heartbeatGraceMs(this.periodMs()) * factor);
     if (at < this.expiryAt) this.scheduleExpiry(at);
   }
 
@@ -312,9 +312,10 @@ export class ActiveDispatcher {
 
   private load(snapshot: Parameters<ClusterIndex['load']>[0]): void {
     this.index.load(snapshot);
-    // On the first load every node that is not DOWN gets a fresh grace period: a new leader does
-    // not know when nodes last beat, and it must not mark them down before they could reconnect.
-    for (const n of this.index.nodes.values()) if (n.Status?.State !== 'down' && !this.tracker.has(n.ID)) this.arm(n.ID);
+    // Every node that is not DOWN gets a fresh grace period: a new leader does not know when
+    // nodes last beat, and must not mark them down before they could reconnect.
+    const factor = this.loadedOnce ? 1 : STARTUP_GRACE_FACTOR;
+    for (const n of this.index.nodes.values()) if (n.Status?.State !== 'down' && !this.tracker.has(n.ID)) this.arm(n.ID, factor);
     for (const s of this.sessions.values()) {
       if (!this.index.nodes.has(s.nodeId)) this.endSession(s, 'the node was removed from the cluster');
       else this.markDirty(s.nodeId, true, true);

@@ -12,6 +12,13 @@ export const DEFAULT_HEARTBEAT_PERIOD_MS = 500;
  */
 export const HEARTBEAT_GRACE_MULTIPLIER = 3;
 
+/**
+ * After a dispatcher starts (a new leader), nodes get this many grace periods to reconnect
+ * before they are DOWN: their agents first have to notice the old leader is gone and find the
+ * new one, and marking healthy nodes down would make the orchestrator replace their tasks.
+ */
+export const STARTUP_GRACE_FACTOR = 2;
+
 /** How long changes for a node are collected before one assignments message carries them all. */
 export const ASSIGNMENT_BATCH_MS = 10;
 

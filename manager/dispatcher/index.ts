@@ -3,6 +3,7 @@ export { Dispatcher, type DispatcherOptions } from './dispatcher';
 export {
   DEFAULT_HEARTBEAT_PERIOD_MS,
   HEARTBEAT_GRACE_MULTIPLIER,
+  STARTUP_GRACE_FACTOR,
   ASSIGNMENT_BATCH_MS,
   HEARTBEAT_FAILURE,
   heartbeatPeriodMs,

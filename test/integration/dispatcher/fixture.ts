@@ -7,7 +7,7 @@ import { silenceLogging } from '../../../shared/log';
 import type { Node, Task, TaskState, TaskStatus } from '../../../shared/swarm';
 import { newSwarmId, RootCA } from '../../../manager/ca';
 import { Dispatcher } from '../../../manager/dispatcher';
-import { MemoryStore } from '../../../manager/store';
+import { MemoryStore, type ClusterStore } from '../../../manager/store';
 import { AgentSession, gatherNodeDescription, type AgentSessionOptions, type AssignedDependencies, type AssignmentChanges, type StatusReport, type TaskExecutor } from '../../../worker/agent/session';
 
 if (!process.env.SHOAL_TEST_LOG) silenceLogging();
@@ -73,7 +73,7 @@ export interface Worker {
 export interface ControlPlane {
   ca: RootCA;
   clusterId: string;
-  store: MemoryStore;
+  store: ClusterStore;
   dispatcher: Dispatcher;
   server: RpcServer;
   port: number;
@@ -93,6 +93,8 @@ export interface ControlPlaneOptions {
   /** What session messages tell agents (default: from the store's manager nodes). */
   managers?: () => WeightedPeer[];
   heartbeatPeriodMs?: number;
+  /** Default a MemoryStore; closed by stop(). */
+  store?: ClusterStore;
 }
 
 export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -100,7 +102,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
   const clusterId = newSwarmId();
   const managerId = newSwarmId();
   const identity = new TlsIdentity(await ca.issueCredentials({ nodeId: managerId, role: 'manager', clusterId, addr: '127.0.0.1' }));
-  const store = new MemoryStore();
+  const store = o.store ?? new MemoryStore();
   const agents: AgentSession[] = [];
   const newDispatcher = () => new Dispatcher({ store, clusterId, managers: o.managers, defaultHeartbeatPeriodMs: o.heartbeatPeriodMs });
 
