@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { ClusterIndex } from '../../../manager/dispatcher/state';
+import type { StoreEvent } from '../../../manager/store';
+import type { Node } from '../../../shared/swarm';
+import { task } from './fixtures';
+
+const put = (kind: StoreEvent['kind'], object: { ID: string }): StoreEvent => ({ kind, type: 'put', id: object.ID, object: object as never, created: false, revision: 1 });
+const del = (kind: StoreEvent['kind'], id: string): StoreEvent => ({ kind, type: 'delete', id, revision: 2 });
+const manager = (id: string, addr: string, leader: boolean, reach: 'reachable' | 'unreachable' = 'reachable'): Node => ({ ID: id, Spec: { Role: 'manager' }, ManagerStatus: { Addr: addr, Leader: leader, Reachability: reach } });
+
+describe('dispatcher: the in-memory index', () => {
+  it('indexes tasks by node and says which nodes an event touched', () => {
+    const ix = new ClusterIndex();
+    ix.load({ tasks: [task('t1', 'n1', 'running') as never, task('t2', undefined, 'pending') as never] });
+    assert.deepEqual(ix.tasksOf('n1').map((t) => t.ID), ['t1']);
+    assert.deepEqual(ix.apply(put('tasks', task('t2', 'n2', 'assigned'))), { kind: 'task', nodeIds: ['n2'] });
+    assert.deepEqual(ix.apply(put('tasks', task('t1', 'n3', 'running'))), { kind: 'task', nodeIds: ['n1', 'n3'] }, 'a move concerns both nodes');
+    assert.deepEqual(ix.tasksOf('n1'), []);
+    assert.deepEqual(ix.apply(del('tasks', 't2')), { kind: 'task', nodeIds: ['n2'] });
+    assert.deepEqual(ix.tasksOf('n2'), []);
+  });
+
+  it('keeps dependencies, nodes and the cluster object', () => {
+    const ix = new ClusterIndex();
+    ix.load({});
+    assert.deepEqual(ix.apply(put('secrets', { ID: 's1' })), { kind: 'dependency' });
+    assert.equal(ix.secret('s1')?.ID, 's1');
+    ix.apply(del('secrets', 's1'));
+    assert.equal(ix.secret('s1'), undefined);
+    assert.deepEqual(ix.apply(put('nodes', { ID: 'n1' })), { kind: 'node', nodeId: 'n1', removed: false });
+    assert.deepEqual(ix.apply(del('nodes', 'n1')), { kind: 'node', nodeId: 'n1', removed: true });
+    ix.apply(put('cluster', { ID: 'c', Spec: { Dispatcher: { HeartbeatPeriod: 1e9 } } } as never));
+    assert.equal(ix.cluster?.Spec.Dispatcher?.HeartbeatPeriod, 1e9);
+  });
+
+  it('lists reachable managers with an address, the leader first', () => {
+    const ix = new ClusterIndex();
+    ix.load({ nodes: [manager('b', '10.0.0.2:2377', false), manager('c', '10.0.0.3:2377', false, 'unreachable'), manager('a', '10.0.0.1:2377', true), { ID: 'w', Spec: { Role: 'worker' } }] as never });
+    assert.deepEqual(ix.managerPeers(), [
+      { nodeId: 'a', addr: '10.0.0.1:2377', weight: 10 },
+      { nodeId: 'b', addr: '10.0.0.2:2377', weight: 1 },
+    ]);
+  });
+});
