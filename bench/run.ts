@@ -3,6 +3,7 @@ import { engineBench } from './engine';
 import { schedulerBench } from './scheduler';
 
 const suites: Record<string, () => Promise<void>> = { engine: engineBench, scheduler: schedulerBench };
+suites['swarm-scheduler'] = () => import('./swarm-scheduler').then((m) => m.swarmSchedulerBench());
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

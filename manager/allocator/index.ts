@@ -1,0 +1,1 @@
+export { Allocator, ALLOCATED_MESSAGE, noNetworks, needsAllocation, type AllocatorOptions, type AttachFn } from './allocator';

@@ -1,0 +1,73 @@
+// What the manager runs while it leads: the orchestrator, allocator, scheduler and task reaper.
+// They never call each other; each watches the store and hands work on through it, so they
+// start and stop together but in any order. The manager calls start() with its Leadership's
+// signal when it wins the election; losing leadership (the signal aborting) stops them all.
+import type { Logger } from '../../shared/log';
+import { logger } from '../../shared/log';
+import type { ClusterStore } from '../store';
+import { Allocator, type AttachFn } from '../allocator';
+import { Orchestrator } from '../orchestrator';
+import type { IdGen } from '../orchestrator/plan';
+import { TaskReaper } from '../reaper';
+import { SchedulerLoop } from '../scheduler/loop';
+import type { Clock } from './clock';
+import type { LoopOptions, ReconcileLoop } from './loop';
+
+export interface LeaderComponentsOptions {
+  store: ClusterStore;
+  log?: Logger;
+  clock?: Clock;
+  /** Debounce window of every loop (default 5 ms). */
+  windowMs?: number;
+  /** Full resync period of every loop (default 30 s). */
+  resyncMs?: number;
+  /** Task IDs for the orchestrator (default: swarm IDs). */
+  newId?: IdGen;
+  /** The allocator's per-task network attachment seam (default: none yet). */
+  attach?: AttachFn;
+  /** Store operations per scheduler batch (default 1000). */
+  schedulerChunk?: number;
+}
+
+export class LeaderComponents {
+  readonly orchestrator: Orchestrator;
+  readonly allocator: Allocator;
+  readonly scheduler: SchedulerLoop;
+  readonly reaper: TaskReaper;
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(opts: LeaderComponentsOptions) {
+    this.log = opts.log ?? logger('leader');
+    const base: LoopOptions = { store: opts.store, log: opts.log, clock: opts.clock, windowMs: opts.windowMs, resyncMs: opts.resyncMs };
+    this.orchestrator = new Orchestrator({ ...base, newId: opts.newId });
+    this.allocator = new Allocator({ ...base, attach: opts.attach });
+    this.scheduler = new SchedulerLoop({ ...base, chunk: opts.schedulerChunk });
+    this.reaper = new TaskReaper(base);
+  }
+
+  private get loops(): ReconcileLoop[] {
+    return [this.orchestrator, this.allocator, this.scheduler, this.reaper];
+  }
+
+  /**
+   * Starts every loop; resolves once each has loaded its first snapshot. When `signal` aborts
+   * (leadership lost), they stop on their own; stop() waits for that.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.started) throw new Error('leader components are already started');
+    this.started = true;
+    this.log.info('starting leader components');
+    await Promise.all(this.loops.map((l) => l.start(signal)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+    if (this.started) this.log.info('leader components stopped');
+  }
+
+  /** Resolves when no loop has dirty work or a reconcile under way (tests, benchmarks). */
+  async idle(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.idle()));
+  }
+}

@@ -1,0 +1,1 @@
+export { TaskReaper } from './reaper';

@@ -1,0 +1,62 @@
+// The task reaper: tasks whose service is gone. Live ones are told to go (desired REMOVE,
+// which an agent treats as shut down, then remove the container); those that can no longer
+// run (ended, never assigned, or on a node that left) are deleted. The planner decides
+// (planRemovedService); this loop applies it. History of existing services is trimmed to
+// TaskHistoryRetentionLimit in the orchestrator's pass, where the planner also keeps the
+// tasks its restart policy still counts.
+import type { Node, Task } from '../../shared/swarm';
+import type { Change } from '../leader/cache';
+import { commitOps, rereadStale } from '../leader/commit';
+import { ReconcileLoop, type LoopOptions } from '../leader/loop';
+import { actionsToOps } from '../orchestrator/apply';
+import { planRemovedService } from '../orchestrator/plan';
+
+export class TaskReaper extends ReconcileLoop {
+  constructor(opts: LoopOptions) {
+    super('task-reaper', ['tasks', 'services', 'nodes'], opts);
+  }
+
+  /** Keys are the IDs of services that are gone but still have tasks. */
+  protected keysFor(c: Change): Iterable<string> {
+    switch (c.kind) {
+      case 'services':
+        return c.after ? [] : [c.id];
+      case 'tasks': {
+        const t = (c.after ?? c.before) as Task;
+        return this.orphaned(t.ServiceID) && c.after ? [t.ServiceID] : [];
+      }
+      case 'nodes':
+        // A node that left makes its tasks dead; one that went down changes nothing here.
+        return c.after ? [] : this.allKeys();
+      default:
+        return [];
+    }
+  }
+
+  protected *allKeys(): Iterable<string> {
+    for (const id of this.cache.serviceIdsWithTasks()) if (this.orphaned(id)) yield id;
+  }
+
+  private orphaned(serviceId: string): boolean {
+    return !this.cache.get('services', serviceId);
+  }
+
+  protected async reconcile(ids: string[]): Promise<void> {
+    const now = this.clock.now();
+    const nodes = [...this.cache.all<Node>('nodes')];
+    const lookup = { task: (id: string) => this.cache.get<Task>('tasks', id), service: () => undefined };
+    const ops = [];
+    for (const id of ids) {
+      if (!this.orphaned(id)) continue;
+      ops.push(...actionsToOps(planRemovedService([...this.cache.tasksOfService(id)], nodes, now), lookup, now).ops);
+    }
+    if (!ops.length) return;
+    const out = await commitOps(this.store, ops, this.cache);
+    for (const f of out.failed) this.log.error({ err: f.error.message }, 'cannot remove task of a deleted service');
+    if (out.stale.length) {
+      await rereadStale(this.store, this.cache, out.stale);
+      this.queue.markAll(this.allKeys());
+    }
+    this.log.debug({ services: ids.length, writes: out.committed, stale: out.stale.length }, 'reaped');
+  }
+}

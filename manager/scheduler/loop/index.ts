@@ -1,0 +1,1 @@
+export { SchedulerLoop, ASSIGNED_MESSAGE, isSchedulable, type SchedulerLoopOptions, type SchedulerStats } from './applier';
