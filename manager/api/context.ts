@@ -17,8 +17,8 @@ export interface LogOptions {
   follow: boolean;
   stdout: boolean;
   stderr: boolean;
-  /** Only lines at or after this time (ms since the epoch). */
-  since?: number;
+  /** Only lines at or after this time: dockerd's form, unix seconds with an optional fraction ("1700000000.5"), checked. */
+  since?: string;
   /** Only the last N lines of each task's history (then new lines when following); undefined: all. */
   tail?: number;
 }
@@ -28,7 +28,7 @@ export interface LogLine {
   stream: 'stdout' | 'stderr';
   /** The bytes as the container wrote them, normally ending in "\n". */
   line: Buffer;
-  /** When the line was written, RFC 3339 (nanoseconds kept when given). */
+  /** When the line was written: RFC 3339 (nanoseconds kept when given), or integer nanoseconds since the epoch as a decimal string. */
   timestamp: string;
   serviceId: string;
   taskId: string;

@@ -26,7 +26,10 @@ export function logOptions(q: { bool(name: string): boolean; str(name: string): 
     opts.tail = n;
   }
   const since = q.str('since') ?? '';
-  if (since !== '') opts.since = parseSince(since);
+  if (since !== '') {
+    parseSince(since);
+    opts.since = since;
+  }
   return opts;
 }
 
@@ -44,8 +47,16 @@ export function queryEscape(s: string): string {
     .replace(/%20/g, '+');
 }
 
-/** Go's RFC3339NanoFixed in UTC: always nine fractional digits ("2024-01-02T03:04:05.120000000Z"). */
+/**
+ * Go's RFC3339NanoFixed in UTC: always nine fractional digits ("2024-01-02T03:04:05.120000000Z"),
+ * from RFC 3339 or from nanoseconds since the epoch (how workers ship a line's time).
+ */
 export function fixedTimestamp(ts: string): string {
+  if (/^\d+$/.test(ts)) {
+    const ns = BigInt(ts);
+    const seconds = new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
+    return `${seconds}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+  }
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(ts);
   if (!m) {
     const d = new Date(ts);

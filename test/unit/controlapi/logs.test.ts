@@ -47,14 +47,16 @@ describe('service and task log formatting', () => {
     assert.equal(fixedTimestamp('2024-01-02T03:04:05Z'), '2024-01-02T03:04:05.000000000Z');
     assert.equal(fixedTimestamp('2024-01-02T03:04:05.1234567891Z'), '2024-01-02T03:04:05.123456789Z');
     assert.equal(fixedTimestamp('2024-01-02T03:04:05.25+02:00'), '2024-01-02T01:04:05.250000000Z');
+    assert.equal(fixedTimestamp('1704164645000000007'), '2024-01-02T03:04:05.000000007Z');
   });
 
   it('request options: streams, tail and since', () => {
     assert.deepEqual(logOptions(q('stdout=1')), { follow: false, stdout: true, stderr: false });
-    assert.deepEqual(logOptions(q('stderr=true&follow=1&tail=10&since=1700000000.5')), { follow: true, stdout: false, stderr: true, tail: 10, since: 1_700_000_000_500 });
+    assert.deepEqual(logOptions(q('stderr=true&follow=1&tail=10&since=1700000000.5')), { follow: true, stdout: false, stderr: true, tail: 10, since: '1700000000.5' });
     assert.equal(logOptions(q('stdout=1&tail=all')).tail, undefined);
     assert.equal(logOptions(q('stdout=1&tail=0')).tail, 0);
     assert.equal(parseSince('12'), 12_000);
+    assert.equal(parseSince('1700000000.000000250'), 1_700_000_000_000.00025);
   });
 
   it('refuses bad parameters with dockerd\'s messages', () => {
