@@ -20,6 +20,6 @@ export { pickByRef, resolveRef, type Namer } from './lookup';
 export { nodeFilter, findNode, nodeRole, nodeChanges } from './nodes';
 export { serviceFilter, findService, serviceChanges } from './services';
 export { taskFilter, findTask, taskName, type TaskWorld } from './tasks';
-export { serviceStatus, taskUpToDate, sameJson } from './status';
+export { serviceStatus } from './status';
 export { checkPortConflicts } from './references';
 export { logOptions, parseSince, formatLogLine, detailsOf, fixedTimestamp, queryEscape } from './logs';

@@ -11,7 +11,8 @@ import { anyOf, anyPrefix, checkFilterKeys, labelMap, matchLabels, type Filters 
 import { managerOnly, ok, versionParam } from './http';
 import { resolveRef, type Namer } from './lookup';
 import { checkPortConflicts, checkSecretsAndConfigs, resolveNetworks } from './references';
-import { sameJson, serviceStatus } from './status';
+import { serviceStatus } from './status';
+import { jsonEqual } from '../orchestrator/plan';
 
 const SERVICE_FILTERS = ['id', 'label', 'mode', 'name', 'runtime'];
 
@@ -119,7 +120,7 @@ export function registerServiceRoutes(router: Router, c: ControlContext): void {
       if (authFrom === 'previous-spec' && !ctx.header('x-registry-auth') && !current.PreviousSpec) throw invalid('service does not have a previous spec');
       const spec = validateServiceSpec(body);
       await checkReferences(c, spec);
-      if (!sameJson(spec.EndpointSpec, current.Spec.EndpointSpec)) checkPortConflicts(spec, (await c.store.list<Service>('services')).items, current.ID);
+      if (!jsonEqual(spec.EndpointSpec, current.Spec.EndpointSpec)) checkPortConflicts(spec, (await c.store.list<Service>('services')).items, current.ID);
       next = updateService(current, spec, now);
     }
     let updated: Service;

@@ -9,7 +9,7 @@ import { managerOnly } from './http';
 import { pickByRef, resolveRef } from './lookup';
 import { nodeHostname } from './nodes';
 import { serviceNamer } from './services';
-import { taskUpToDate } from './status';
+import { isTaskDirty } from '../orchestrator/plan';
 
 const TASK_FILTERS = ['name', 'id', 'label', 'service', 'node', 'desired-state', 'runtime', '_up-to-date'];
 
@@ -53,7 +53,8 @@ export function taskFilter(filters: Filters, world: TaskWorld): (t: Task) => boo
     if (!anyOf(t.ServiceID, serviceIds) || !anyOf(t.NodeID, nodeIds)) return false;
     if (!anyOf(t.DesiredState, desired)) return false;
     if (!anyOf(t.Spec.Runtime || 'container', runtimes)) return false;
-    if (upToDate && !(service && taskUpToDate(service, t, t.NodeID ? nodes.get(t.NodeID) : undefined))) return false;
+    // The orchestrator's own test of whether a task runs the service's current spec.
+    if (upToDate && !(service && !isTaskDirty(t, service, t.NodeID ? nodes.get(t.NodeID) : undefined))) return false;
     return true;
   };
 }

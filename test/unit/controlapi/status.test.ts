@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { serviceStatus, taskUpToDate, sameJson } from '../../../manager/api';
-import { node, service, task } from './fixtures';
+import { serviceStatus, taskFilter } from '../../../manager/api';
+import { filters, node, service, task } from './fixtures';
 
 describe('service status', () => {
   const nodes = [node('n1', 'alpha'), node('n2', 'beta'), node('n3', 'gamma', { state: 'down' })];
@@ -57,28 +57,21 @@ describe('service status', () => {
   });
 });
 
-describe('task up to date', () => {
+describe('the _up-to-date task filter', () => {
   const n1 = node('n1', 'alpha', { labels: { zone: 'east' } });
+  const web = service('s1', 'web');
+  const t = task('a', web, { slot: 1, node: 'n1' });
+  const upToDate = (s: typeof web, nodes = [n1]) => [t].filter(taskFilter(filters({ '_up-to-date': ['true'] }), { services: [s], nodes })).length === 1;
+  const placed = (c: string) => ({ ...web, Spec: { ...web.Spec, TaskTemplate: { ...web.Spec.TaskTemplate, Placement: { Constraints: [c] } } } });
 
-  it('a task with the service template is up to date; ForceUpdate makes it stale', () => {
-    const web = service('s1', 'web');
-    const t = task('a', web, { slot: 1, node: 'n1' });
-    assert.equal(taskUpToDate(web, t, n1), true);
-    const forced = { ...web, Spec: { ...web.Spec, TaskTemplate: { ...web.Spec.TaskTemplate, ForceUpdate: 1 } } };
-    assert.equal(taskUpToDate(forced, t, n1), false);
+  it('keeps a task with the service template; ForceUpdate makes it stale', () => {
+    assert.equal(upToDate(web), true);
+    assert.equal(upToDate({ ...web, Spec: { ...web.Spec, TaskTemplate: { ...web.Spec.TaskTemplate, ForceUpdate: 1 } } }), false);
   });
 
   it('a constraint change alone keeps a task whose node still fits', () => {
-    const web = service('s1', 'web');
-    const t = task('a', web, { slot: 1, node: 'n1' });
-    const placed = (c: string) => ({ ...web, Spec: { ...web.Spec, TaskTemplate: { ...web.Spec.TaskTemplate, Placement: { Constraints: [c] } } } });
-    assert.equal(taskUpToDate(placed('node.labels.zone==east'), t, n1), true);
-    assert.equal(taskUpToDate(placed('node.labels.zone==west'), t, n1), false);
-    assert.equal(taskUpToDate(placed('node.labels.zone==east'), t, undefined), false);
-  });
-
-  it('compares JSON structurally', () => {
-    assert.equal(sameJson({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined }), true);
-    assert.equal(sameJson({ a: [1, 2] }, { a: [2, 1] }), false);
+    assert.equal(upToDate(placed('node.labels.zone==east')), true);
+    assert.equal(upToDate(placed('node.labels.zone==west')), false);
+    assert.equal(upToDate(placed('node.labels.zone==east'), []), false, 'a node no longer known does not fit');
   });
 });
