@@ -17,6 +17,9 @@ import { swarmDir, type SwarmState } from './membership/state';
 
 const log = logger('manager');
 
+/** The CA's tokens in the API's spelling. */
+const apiTokens = (t: JoinTokens): NonNullable<Swarm['JoinTokens']> => ({ Worker: t.worker, Manager: t.manager });
+
 /** Leader-only work, started with a signal that aborts when leadership ends. */
 export type LeaderWork = (leadership: AbortSignal, m: Manager) => Promise<void>;
 
@@ -141,7 +144,7 @@ export class Manager {
       DataPathPort: 4789,
       DefaultAddrPool: ['10.0.0.0/8'],
       SubnetSize: 24,
-      JoinTokens: newJoinTokens(this.rootCA.digest) as unknown as Swarm['JoinTokens'],
+      JoinTokens: apiTokens(newJoinTokens(this.rootCA.digest)),
     };
     await this.store.create('cluster', cluster as never);
     const node: Node = {
@@ -163,8 +166,8 @@ export class Manager {
   }
 
   async joinTokens(): Promise<JoinTokens> {
-    const t = (await this.cluster()).JoinTokens as unknown as { Worker: string; Manager: string };
-    return { worker: t.Worker, manager: t.Manager };
+    const t = (await this.cluster()).JoinTokens;
+    return { worker: t?.Worker ?? '', manager: t?.Manager ?? '' };
   }
 
   /** Rotate the worker and/or manager join token (swarm update --rotate-*-token). */
@@ -172,7 +175,7 @@ export class Manager {
     let t: JoinTokens = { worker: c.JoinTokens!.Worker!, manager: c.JoinTokens!.Manager! };
     if (worker) t = rotateJoinToken(t, 'worker', this.rootCA.digest);
     if (manager) t = rotateJoinToken(t, 'manager', this.rootCA.digest);
-    return { Worker: t.worker, Manager: t.manager };
+    return apiTokens(t);
   }
 
   /** A node passed the join token: record it (it becomes ready when its agent opens a session). */

@@ -77,7 +77,8 @@ export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
     Name: spec.Name || 'default',
     Labels: spec.Labels ?? {},
     Orchestration: { TaskHistoryRetentionLimit: hist ?? 5 },
-    Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, LogEntriesForSlowFollowers: 500, ElectionTick: 10, HeartbeatTick: 1, ...spec.Raft },
+    // etcd runs Raft with its own timing; these are reported as swarmkit's defaults.
+    Raft: { SnapshotInterval: spec.Raft?.SnapshotInterval || 10000, KeepOldSnapshots: spec.Raft?.KeepOldSnapshots ?? 0, LogEntriesForSlowFollowers: spec.Raft?.LogEntriesForSlowFollowers || 500, ElectionTick: spec.Raft?.ElectionTick || 10, HeartbeatTick: spec.Raft?.HeartbeatTick || 1 },
     Dispatcher: { HeartbeatPeriod: spec.Dispatcher?.HeartbeatPeriod || DEFAULT_HEARTBEAT_NS },
     CAConfig: { NodeCertExpiry: spec.CAConfig?.NodeCertExpiry || 90 * 24 * 3600 * 1e9 },
     TaskDefaults: spec.TaskDefaults ?? {},

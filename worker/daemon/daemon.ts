@@ -5,6 +5,9 @@ import { logger } from '../../shared/log';
 import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
 import { Membership, registerSwarmRoutes } from '../../manager/membership';
+import { registerControlRoutes } from '../../manager/api';
+import { BusLogSource } from '../../manager/logs/bus-logs';
+import { newSwarmId } from '../../manager/ca';
 import type { DaemonConfig } from './config';
 
 /** shoald: the engine behind the Docker Engine API. */
@@ -25,6 +28,21 @@ export class Daemon {
     const membership = this.membership;
     const router = engineRouter(engine, { info: async () => ({ ...(await engine.info()), Swarm: await membership.info() }) });
     registerSwarmRoutes(router, membership);
+    // The control API reads the manager of the moment: init, join and leave change it.
+    registerControlRoutes(router, {
+      get store() {
+        return membership.manager().store;
+      },
+      role: () => membership.role(),
+      nodeId: () => membership.nodeId,
+      logs: new BusLogSource(
+        () => membership.manager().bus,
+        () => membership.manager().store,
+      ),
+      events: engine.events,
+      newId: newSwarmId,
+      now: () => new Date(),
+    });
     await membership.open();
     this.server = new ApiServer(router, logger('api'));
     await this.server.listen(this.config.listeners);
