@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { logger } from '../shared/log';
 import { errorMessage, isShoalError, unavailable } from '../shared/errors';
 import { Bus } from '../shared/bus';
-import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService } from '../shared/rpc';
+import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService } from '../shared/rpc';
+import { Dispatcher } from './dispatcher';
 import type { Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
 import { EtcdMember, compileEtcdConfig, createEtcdClient } from './etcd';
 import { NatsServer, compileNatsConfig } from './nats';
@@ -45,6 +46,7 @@ export class Manager {
   rootCA!: RootCA;
   identity!: TlsIdentity;
   private rpc?: RpcServer;
+  dispatcher?: Dispatcher;
   private election?: LeaderElection;
   private readonly stopping = new AbortController();
   private campaigning?: Promise<void>;
@@ -122,6 +124,9 @@ export class Manager {
         newNodeId: newSwarmId,
       }),
     );
+    // Every manager serves the dispatcher; only the leader's is started (the others answer UNAVAILABLE).
+    this.dispatcher = new Dispatcher({ store: this.store, clusterId: state.clusterId, bus: () => ({ urls: [this.busUrl], token: state.busToken }) });
+    addDispatcherService(this.rpc, this.dispatcher);
     for (const add of this.opts.services ?? []) add(this.rpc, this);
     const [host, port] = [state.listenAddr.slice(0, state.listenAddr.lastIndexOf(':')), state.listenAddr.slice(state.listenAddr.lastIndexOf(':') + 1)];
     await this.rpc.listen(`${host}:${port}`, serverCredentials(this.identity, 'optional'));
@@ -212,6 +217,7 @@ export class Manager {
       this.leading = true;
       log.info({ nodeId: this.nodeId }, 'leading the cluster');
       const lead = AbortSignal.any([signal, leadership.signal]);
+      await this.dispatcher!.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'dispatcher failed to start'));
       await Promise.all(
         (this.opts.leaderWork ?? []).map((w) =>
           w(lead, this).catch((e) => {
@@ -221,6 +227,7 @@ export class Manager {
       );
       await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
       this.leading = false;
+      await this.dispatcher!.stop().catch(() => undefined);
       log.info({ reason: leadership.reason }, 'no longer leading');
       if (!signal.aborted) await leadership.resign().catch(() => undefined);
     }

@@ -21,6 +21,7 @@ export interface ActiveOptions {
   defaultHeartbeatPeriodMs: number;
   batchMs?: number;
   managers?: () => WeightedPeer[];
+  bus?: () => { urls: string[]; token?: string };
   log: Logger;
 }
 
@@ -151,7 +152,7 @@ export class ActiveDispatcher {
     const managers = this.managers();
     const heartbeatPeriodMs = this.periodMs();
     return {
-      msg: { sessionId: s.id, managers, node: JSON.stringify(node), heartbeatPeriodMs },
+      msg: { sessionId: s.id, managers, node: JSON.stringify(node), heartbeatPeriodMs, busUrls: this.opts.bus?.().urls ?? [], busToken: this.opts.bus?.().token ?? '' },
       fp: `${canonicalJson(managers)}|${nodeFingerprint(node)}|${heartbeatPeriodMs}`,
     };
   }

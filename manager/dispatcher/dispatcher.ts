@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   batchMs?: number;
   /** The managers agents may connect to; default: nodes with ManagerStatus.Addr, the leader first. */
   managers?: () => WeightedPeer[];
+  /** The bus agents ship logs and events on, handed to them with the session. */
+  bus?: () => { urls: string[]; token?: string };
   log?: Logger;
 }
 
@@ -58,6 +60,7 @@ export class Dispatcher implements DispatcherHandlers {
       defaultHeartbeatPeriodMs: this.opts.defaultHeartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS,
       batchMs: this.opts.batchMs,
       managers: this.opts.managers,
+      bus: this.opts.bus,
       log: this.log,
     });
     this.active = run;

@@ -23,6 +23,9 @@ export interface SessionMessage {
   /** The Node object JSON; its Spec is the node's configuration. */
   node: string;
   heartbeatPeriodMs: number;
+  /** The cluster's bus (NATS) and its token. */
+  busUrls?: string[];
+  busToken?: string;
 }
 
 export interface HeartbeatRequest {

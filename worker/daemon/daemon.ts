@@ -4,7 +4,9 @@ import { ApiServer } from '../../shared/api';
 import { logger } from '../../shared/log';
 import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
-import { Membership, registerSwarmRoutes } from '../../manager/membership';
+import { Membership, registerSwarmRoutes, swarmDir } from '../../manager/membership';
+import { Agent } from '../agent/agent';
+import { TASK_ID_LABEL } from '../agent/tasks';
 import { registerControlRoutes } from '../../manager/api';
 import { BusLogSource } from '../../manager/logs/bus-logs';
 import { newSwarmId } from '../../manager/ca';
@@ -24,7 +26,19 @@ export class Daemon {
     this.engine = await Engine.open(this.config);
     await fs.writeFile(pidFile, String(process.pid));
     const engine = this.engine;
-    this.membership = new Membership({ dataRoot: this.config.dataRoot, nodeName: this.config.nodeName });
+    this.membership = new Membership({
+      dataRoot: this.config.dataRoot,
+      nodeName: this.config.nodeName,
+      startAgent: async (state) => {
+        const agent = new Agent({ engine, nodeId: state.nodeId, nodeName: this.config.nodeName, stateDir: swarmDir(this.config.dataRoot), managers: state.managers });
+        await agent.start();
+        return agent;
+      },
+      // Leaving takes the swarm's tasks with it, as in Docker.
+      afterLeave: async () => {
+        for (const c of await engine.containers.list({ all: true, filters: new Map([['label', [TASK_ID_LABEL]]]) })) await engine.containers.remove(c.Id as string, { force: true }).catch(() => undefined);
+      },
+    });
     const membership = this.membership;
     const router = engineRouter(engine, { info: async () => ({ ...(await engine.info()), Swarm: await membership.info() }) });
     registerSwarmRoutes(router, membership);

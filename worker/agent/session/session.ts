@@ -39,7 +39,7 @@ export interface AgentSessionOptions {
 
 export type SessionState =
   | { state: 'connecting'; manager: string; failures: number }
-  | { state: 'connected'; manager: string; sessionId: string; heartbeatPeriodMs: number; node?: Node }
+  | { state: 'connected'; manager: string; sessionId: string; heartbeatPeriodMs: number; node?: Node; bus?: { urls: string[]; token?: string } }
   | { state: 'disconnected'; manager: string; error: string; failures: number }
   | { state: 'stopped' };
 
@@ -163,7 +163,7 @@ export class AgentSession {
       let periodMs = first.heartbeatPeriodMs > 0 ? first.heartbeatPeriodMs : 500;
       this.managers.update(first.managers, manager);
       onEstablished();
-      const connected = (msg: SessionMessage) => this.setState({ state: 'connected', manager, sessionId, heartbeatPeriodMs: periodMs, node: parseNode(msg.node) });
+      const connected = (msg: SessionMessage) => this.setState({ state: 'connected', manager, sessionId, heartbeatPeriodMs: periodMs, node: parseNode(msg.node), bus: msg.busUrls?.length ? { urls: msg.busUrls, token: msg.busToken || undefined } : undefined });
       connected(first);
       this.log.info({ manager, session: sessionId, periodMs }, 'session open');
 

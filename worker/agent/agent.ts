@@ -1,0 +1,88 @@
+// The agent every swarm member runs: a session with the managers' dispatcher feeding the task
+// manager (tasks -> containers), status reports back, and the log server on the bus once the
+// session has said where the bus is. Composition only.
+import { logger } from '../../shared/log';
+import { errorMessage } from '../../shared/errors';
+import { Bus } from '../../shared/bus';
+import { TlsIdentity, loadNodeCredentials } from '../../shared/rpc';
+import { unavailable } from '../../shared/errors';
+import type { Engine } from '../engine/engine';
+import { TaskManager, TASK_ID_LABEL, type AgentTask } from './tasks';
+import { AgentSession, gatherNodeDescription, type TaskExecutor, type StatusReport } from './session';
+import { LogServer } from './logs/server';
+
+const log = logger('agent');
+
+export interface AgentOptions {
+  engine: Engine;
+  nodeId: string;
+  nodeName: string;
+  /** Where the node's certificate is (shared/rpc certstore). */
+  stateDir: string;
+  managers: string[];
+}
+
+export class Agent {
+  private readonly ac = new AbortController();
+  private tasks?: TaskManager;
+  private session?: AgentSession;
+  private bus?: Promise<Bus | undefined>;
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  async start(): Promise<void> {
+    const { engine, nodeId, nodeName } = this.opts;
+    const creds = await loadNodeCredentials(this.opts.stateDir);
+    if (!creds) throw unavailable(`no node certificate under ${this.opts.stateDir}; leave the swarm and join again`);
+    const signal = this.ac.signal;
+    const tasks = new TaskManager({ engine, node: { ID: nodeId, Hostname: nodeName, Platform: { OS: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch } } });
+    await tasks.start(signal);
+    this.tasks = tasks;
+    const executor: TaskExecutor = {
+      setAssignments: (t) => tasks.update(t as AgentTask[]),
+      applyChanges: (c) => tasks.apply({ updated: c.updated as AgentTask[], removed: c.removed }),
+      // The session keeps the latest unsent report per task itself, so a batch is acked once handed over.
+      statusUpdates: async function* (): AsyncIterable<StatusReport[]> {
+        for (;;) {
+          const b = await tasks.statuses.next(signal);
+          b.ack();
+          yield b.updates;
+        }
+      },
+    };
+    const session = new AgentSession({ identity: new TlsIdentity(creds), managers: this.opts.managers, executor, description: () => gatherNodeDescription({ hostname: nodeName }) });
+    session.onState((s) => {
+      if (s.state === 'connected' && s.bus && !this.bus) this.bus = this.serveLogs(s.bus);
+    });
+    session.start(signal);
+    this.session = session;
+    log.info({ nodeId, managers: this.opts.managers }, 'agent started');
+  }
+
+  /** Answer log requests for this node's tasks, on the bus the session named. */
+  private async serveLogs(b: { urls: string[]; token?: string }): Promise<Bus | undefined> {
+    try {
+      const bus = await Bus.connect(b.urls, { token: b.token, name: `agent-${this.opts.nodeId}`, signal: this.ac.signal });
+      const containers = this.opts.engine.containers;
+      const server = new LogServer(bus, this.opts.nodeId, {
+        containerOf: async (taskId) => (await containers.list({ all: true, filters: new Map([['label', [`${TASK_ID_LABEL}=${taskId}`]]]) }))[0]?.Id as string | undefined,
+        logs: (id, q) => containers.logs(id, { ...q }).entries,
+      });
+      void server.run(this.ac.signal).catch((e) => log.warn({ err: errorMessage(e) }, 'log server stopped'));
+      return bus;
+    } catch (e) {
+      log.warn({ err: errorMessage(e) }, 'cannot reach the bus; logs are not served');
+      this.bus = undefined;
+      return undefined;
+    }
+  }
+
+  /** Stop the session and the task manager; containers keep running. */
+  async stop(): Promise<void> {
+    this.ac.abort();
+    await this.session?.stop().catch(() => undefined);
+    await this.tasks?.close().catch(() => undefined);
+    const bus = await this.bus?.catch(() => undefined);
+    await bus?.close().catch(() => undefined);
+  }
+}
