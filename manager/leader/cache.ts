@@ -5,7 +5,8 @@
 // tombstones until the watch has passed their revision.
 import type { Kind, StoreEvent, StoredObject } from '../store';
 import { versionOf } from '../store';
-import type { Task } from '../../shared/swarm';
+import type { Service, Task, TaskSpec } from '../../shared/swarm';
+import { Interner } from './intern';
 
 export interface Change {
   kind: Kind;
@@ -25,6 +26,8 @@ export class ObjectCache {
   /** Tasks by service and by node, kept for every cache (the loops all need one or both). */
   private readonly byService = new Map<string, Map<string, Task>>();
   private readonly byNode = new Map<string, Map<string, Task>>();
+  /** Task specs and service templates, shared among the objects that have equal ones. */
+  private readonly specs = new Interner<TaskSpec>();
   /** The newest revision the watch has delivered. */
   revision = 0;
 
@@ -67,19 +70,23 @@ export class ObjectCache {
   }
 
   /**
-   * Replaces everything with a watch snapshot; returns the changes against what was cached, so
-   * a re-list after a broken watch dirties what differs (and the caller may dirty the rest).
+   * Replaces everything with a watch snapshot read at `revision`; returns the changes against
+   * what was cached, so a re-list after a broken watch dirties what differs. What this loop
+   * wrote after that revision stays (its events are still to come from the new watch).
    */
   reset(snapshot: Partial<Record<Kind, StoredObject[]>>, revision: number): Change[] {
     const changes: Change[] = [];
-    this.tombstones.clear();
     this.revision = revision;
     for (const kind of this.kinds) {
       const fresh = new Map((snapshot[kind] ?? []).map((o) => [o.ID, o]));
-      for (const [id, before] of [...(this.objects.get(kind) ?? [])]) if (!fresh.has(id)) changes.push(this.store(kind, id, before, undefined));
+      for (const [id, before] of [...(this.objects.get(kind) ?? [])]) {
+        if (!fresh.has(id) && versionOf(before) <= revision) changes.push(this.store(kind, id, before, undefined));
+      }
       for (const [id, after] of fresh) {
+        const deleted = this.tombstones.get(`${kind}/${id}`);
+        if (deleted !== undefined && deleted > revision) continue;
         const before = this.get(kind, id);
-        if (before && versionOf(before) === versionOf(after)) continue;
+        if (before && versionOf(before) >= versionOf(after)) continue;
         changes.push(this.store(kind, id, before, after));
       }
     }
@@ -119,6 +126,7 @@ export class ObjectCache {
   }
 
   private store(kind: Kind, id: string, before: StoredObject | undefined, after: StoredObject | undefined): Change {
+    after = this.share(kind, before, after);
     const map = this.objects.get(kind)!;
     if (after) map.set(id, after);
     else map.delete(id);
@@ -129,6 +137,28 @@ export class ObjectCache {
     const change: Change = { kind, id, before, after };
     for (const l of this.listeners) l(change);
     return change;
+  }
+
+  /** The object to cache: `after` with its spec swapped for the shared equal one (a shallow copy; the given object is left alone). */
+  private share(kind: Kind, before: StoredObject | undefined, after: StoredObject | undefined): StoredObject | undefined {
+    if (kind === 'tasks') {
+      const was = (before as Task | undefined)?.Spec;
+      if (was) this.specs.release(was);
+      const t = after as Task | undefined;
+      return t?.Spec ? { ...t, Spec: this.specs.intern(t.Spec) } : after;
+    }
+    if (kind === 'services') {
+      const was = (before as Service | undefined)?.Spec?.TaskTemplate;
+      if (was) this.specs.release(was);
+      const svc = after as Service | undefined;
+      return svc?.Spec?.TaskTemplate ? { ...svc, Spec: { ...svc.Spec, TaskTemplate: this.specs.intern(svc.Spec.TaskTemplate) } } : after;
+    }
+    return after;
+  }
+
+  /** Distinct task specs held (tests). */
+  get sharedSpecs(): number {
+    return this.specs.size;
   }
 
   private index(t: Task): void {

@@ -3,27 +3,45 @@
 // cluster, and applies the actions as version-checked store writes. Rolling-update progress
 // is the planner's RolloutState, kept here between plans; the planner's wake-up times become
 // one timer per service. Tasks of deleted services are the task reaper's.
+import { errorMessage } from '../../shared/errors';
 import type { Cluster, Node, Service, Task } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
 import type { BatchOp } from '../store';
 import type { Change } from '../leader/cache';
 import { commitOps, opTarget, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
-import { actionsToOps } from './apply';
-import { planService, type IdGen, type RolloutState } from './plan';
+import { WakeTimers } from '../leader/wake';
+import { actionsToOps, type Translation } from './apply';
+import { planService, type IdGen, type RolloutState, type ServicePlan } from './plan';
 
 export interface OrchestratorOptions extends LoopOptions {
   /** Task IDs (default: Docker-style 25-character swarm IDs). */
   newId?: IdGen;
 }
 
+/**
+ * A service is planned again no sooner than this many times its last plan's duration after it,
+ * unless the service itself changed: a service of thousands of tasks, whose plan takes a while,
+ * then absorbs a stream of task updates in a few plans instead of one per batch.
+ */
+const PLAN_SPACING = 2;
+
 export class Orchestrator extends ReconcileLoop {
   private readonly rollouts = new Map<string, RolloutState>();
   private readonly newId: IdGen;
+  /** When each service was last planned, how long that took, and the service version it saw. */
+  private readonly lastPlan = new Map<string, { at: number; ms: number; version: number }>();
+  private readonly deferred: WakeTimers<string>;
 
   constructor(opts: OrchestratorOptions) {
     super('orchestrator', ['services', 'tasks', 'nodes', 'cluster'], opts);
     this.newId = opts.newId ?? newSwarmId;
+    this.deferred = new WakeTimers(this.clock, (id) => this.queue.mark(id));
+  }
+
+  override async stop(): Promise<void> {
+    this.deferred.clear();
+    await super.stop();
   }
 
   /** When the service will be planned again without any change (restart delay, update delay or monitor). */
@@ -81,11 +99,30 @@ export class Orchestrator extends ReconcileLoop {
       const service = lookup.service(id);
       if (!service) {
         this.rollouts.delete(id);
+        this.lastPlan.delete(id);
         this.wakes.set(id, undefined);
+        this.deferred.set(id, undefined);
         continue;
       }
-      const plan = planService({ service, tasks: [...this.cache.tasksOfService(id)], nodes, cluster, now, newId: this.newId, rollout: this.rollouts.get(id) });
-      const tr = actionsToOps(plan.actions, lookup, now);
+      const last = this.lastPlan.get(id);
+      const version = service.Version?.Index ?? 0;
+      if (last && last.version === version && now < last.at + last.ms * PLAN_SPACING) {
+        this.deferred.set(id, last.at + last.ms * PLAN_SPACING);
+        continue;
+      }
+      let plan: ServicePlan;
+      let tr: Translation;
+      try {
+        const started = this.clock.now();
+        plan = planService({ service, tasks: [...this.cache.tasksOfService(id)], nodes, cluster, now, newId: this.newId, rollout: this.rollouts.get(id) });
+        tr = actionsToOps(plan.actions, lookup, now);
+        const finished = this.clock.now();
+        this.lastPlan.set(id, { at: finished, ms: finished - started, version });
+      } catch (e) {
+        // One service's bad data must not hold up the others; the next resync tries it again.
+        this.log.error({ service: id, err: errorMessage(e) }, 'cannot plan service');
+        continue;
+      }
       this.wakes.set(id, tr.wakeAt);
       nextRollout.set(id, plan.rollout);
       for (const op of tr.ops) {

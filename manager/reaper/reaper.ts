@@ -4,7 +4,9 @@
 // (planRemovedService); this loop applies it. History of existing services is trimmed to
 // TaskHistoryRetentionLimit in the orchestrator's pass, where the planner also keeps the
 // tasks its restart policy still counts.
+import { errorMessage } from '../../shared/errors';
 import type { Node, Task } from '../../shared/swarm';
+import type { BatchOp } from '../store';
 import type { Change } from '../leader/cache';
 import { commitOps, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
@@ -45,10 +47,14 @@ export class TaskReaper extends ReconcileLoop {
     const now = this.clock.now();
     const nodes = [...this.cache.all<Node>('nodes')];
     const lookup = { task: (id: string) => this.cache.get<Task>('tasks', id), service: () => undefined };
-    const ops = [];
+    const ops: BatchOp[] = [];
     for (const id of ids) {
       if (!this.orphaned(id)) continue;
-      ops.push(...actionsToOps(planRemovedService([...this.cache.tasksOfService(id)], nodes, now), lookup, now).ops);
+      try {
+        ops.push(...actionsToOps(planRemovedService([...this.cache.tasksOfService(id)], nodes, now), lookup, now).ops);
+      } catch (e) {
+        this.log.error({ service: id, err: errorMessage(e) }, 'cannot plan the removal of a deleted service\'s tasks');
+      }
     }
     if (!ops.length) return;
     const out = await commitOps(this.store, ops, this.cache);

@@ -61,6 +61,42 @@ describe('leader/ObjectCache', () => {
     assert.equal(c.revision, 8);
   });
 
+  it('reset() keeps what the loop wrote after the snapshot was read', () => {
+    const c = new ObjectCache(['tasks']);
+    c.put('tasks', task('old', 3));
+    c.put('tasks', task('created-later', 12));
+    c.put('tasks', task('updated-later', 11, { DesiredState: 'shutdown' }));
+    c.put('tasks', task('deleted-later', 4));
+    c.remove('tasks', 'deleted-later', 13);
+    const changes = c.reset({ tasks: [task('old', 3), task('updated-later', 6), task('deleted-later', 4)] }, 10);
+    assert.deepEqual(changes, []);
+    assert.equal(c.get<Task>('tasks', 'created-later')?.Version?.Index, 12);
+    assert.equal(c.get<Task>('tasks', 'updated-later')?.DesiredState, 'shutdown');
+    assert.equal(c.get('tasks', 'deleted-later'), undefined);
+  });
+
+  it('shares one spec object among tasks and their service template with equal specs, and lets it go with them', () => {
+    const c = new ObjectCache(['tasks', 'services']);
+    const spec = () => ({ ContainerSpec: { Image: 'busybox:1', Env: ['A=1'] } });
+    const given = task('t1', 1, { Spec: spec() });
+    c.put('tasks', given);
+    c.put('tasks', task('t2', 2, { Spec: spec() }));
+    c.put('tasks', task('t3', 3, { Spec: { ContainerSpec: { Image: 'busybox:2' } } }));
+    c.put('services', { ID: 's1', Version: { Index: 4 }, Spec: { Name: 'web', TaskTemplate: spec() } } as never);
+    const t1 = c.get<Task>('tasks', 't1')!;
+    assert.equal(t1.Spec, c.get<Task>('tasks', 't2')!.Spec);
+    assert.equal(t1.Spec, c.get<{ Spec: { TaskTemplate: unknown } } & { ID: string }>('services', 's1')!.Spec.TaskTemplate);
+    assert.notEqual(given, t1, 'the given object is not changed');
+    assert.deepEqual(t1.Spec, spec());
+    assert.equal(c.sharedSpecs, 2);
+    c.remove('tasks', 't3', 5);
+    assert.equal(c.sharedSpecs, 1);
+    c.remove('tasks', 't1', 6);
+    c.remove('tasks', 't2', 7);
+    c.remove('services', 's1', 8);
+    assert.equal(c.sharedSpecs, 0);
+  });
+
   it('ignores events of kinds it does not hold, but follows their revision', () => {
     const c = new ObjectCache(['nodes']);
     assert.equal(c.applyEvent({ kind: 'tasks', type: 'put', id: 't', object: task('t', 3), created: true, revision: 3 }), undefined);
