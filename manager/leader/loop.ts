@@ -40,6 +40,7 @@ export abstract class ReconcileLoop implements Startable {
   private ctl: AbortController | undefined;
   private running: Promise<void> | undefined;
   private resyncTimer: TimerHandle | undefined;
+  private readonly revisionWaiters: Array<{ revision: number; resolve: () => void }> = [];
 
   constructor(
     readonly name: string,
@@ -92,11 +93,37 @@ export abstract class ReconcileLoop implements Startable {
     this.wakes.clear();
     await this.queue.stop();
     await this.running;
+    this.wakeRevisionWaiters(true);
   }
 
   /** Resolves when nothing is dirty and no reconcile runs (wake-up timers may still be set). */
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /** The store revision this loop's cache reflects (the last event or snapshot it applied). */
+  get revision(): number {
+    return this.cache.revision;
+  }
+
+  /**
+   * Resolves once the loop has seen the store up to `revision` (a change to a kind it watches,
+   * or it waits for the next one) and has reconciled what that dirtied; or when it stops.
+   */
+  async caughtUp(revision: number): Promise<void> {
+    if (this.cache.revision < revision && !this.stopping) await new Promise<void>((resolve) => this.revisionWaiters.push({ revision, resolve }));
+    await this.idle();
+  }
+
+  private wakeRevisionWaiters(all = false): void {
+    if (!this.revisionWaiters.length) return;
+    for (let i = this.revisionWaiters.length - 1; i >= 0; i--) {
+      const w = this.revisionWaiters[i];
+      if (all || w.revision <= this.cache.revision) {
+        this.revisionWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
   }
 
   protected get stopping(): boolean {
@@ -113,9 +140,11 @@ export abstract class ReconcileLoop implements Startable {
         this.afterReset(changes);
         this.queue.markAll(this.allKeys());
         ready();
+        this.wakeRevisionWaiters();
         for await (const ev of w.events) {
           const change = this.cache.applyEvent(ev);
           if (change) this.queue.markAll(this.keysFor(change));
+          this.wakeRevisionWaiters();
         }
         if (!signal.aborted) this.log.warn('watch ended; re-listing');
       } catch (e) {

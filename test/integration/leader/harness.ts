@@ -118,6 +118,8 @@ export interface Lab {
   removeNode(id: string): Promise<void>;
   createService(spec: ServiceSpec): Promise<Service>;
   updateService(id: string, change: (spec: ServiceSpec) => ServiceSpec): Promise<Service>;
+  /** Stops the leader loops and starts fresh ones, as a leader change would. */
+  newLeader(): Promise<void>;
   tasks(serviceId?: string): Promise<Task[]>;
   service(id: string): Promise<Service | undefined>;
   close(): Promise<void>;
@@ -126,12 +128,12 @@ export interface Lab {
 export async function startLab(opts: { historyLimit?: number } = {}): Promise<Lab> {
   const etcd = await startTestEtcd();
   const store = new EtcdStore(etcd.client());
-  const leader = new LeaderComponents({ store, windowMs: 5, resyncMs: 2000 });
+  const makeLeader = () => new LeaderComponents({ store, windowMs: 5, resyncMs: 2000 });
   const workers = new FakeWorkers(store);
   const lab: Lab = {
     etcd,
     store,
-    leader,
+    leader: makeLeader(),
     workers,
     async addNode(id, o = {}) {
       const node: Node = {
@@ -166,13 +168,18 @@ export async function startLab(opts: { historyLimit?: number } = {}): Promise<La
         return store.update('services', next);
       });
     },
+    async newLeader() {
+      await lab.leader.stop();
+      lab.leader = makeLeader();
+      await lab.leader.start();
+    },
     async tasks(serviceId) {
       const { items } = await store.list<Task>('tasks');
       return serviceId ? items.filter((t) => t.ServiceID === serviceId) : items;
     },
     service: (id) => store.get<Service>('services', id),
     async close() {
-      await leader.stop();
+      await lab.leader.stop();
       await workers.stop();
       await store.close();
       await etcd.destroy();
@@ -182,7 +189,7 @@ export async function startLab(opts: { historyLimit?: number } = {}): Promise<La
     const cluster: Cluster = { ID: newSwarmId(), Spec: { Name: 'default', Orchestration: { TaskHistoryRetentionLimit: opts.historyLimit ?? 5 } } };
     await store.create('cluster', cluster);
     await workers.start();
-    await leader.start();
+    await lab.leader.start();
   } catch (e) {
     await lab.close().catch(() => undefined);
     throw e;

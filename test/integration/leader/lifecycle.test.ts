@@ -24,12 +24,12 @@ describe('leader loops: task lifecycles (etcd)', function () {
     spec.TaskTemplate!.RestartPolicy = { Condition: 'on-failure', Delay: 20 * MS, MaxAttempts: 2 };
     const svc = await lab.createService(spec);
     const show = () => lab.tasks(svc.ID).then(brief);
-    await waitFor('3 failed tasks (the first and 2 restarts)', async () => {
+    const failed = await waitFor('3 failed tasks (the first and 2 restarts)', async () => {
       const t = await lab.tasks(svc.ID);
-      return t.length === 3 && t.every((x) => x.Status.State === 'failed');
+      return t.length === 3 && t.every((x) => x.Status.State === 'failed') && t;
     }, show);
-    // The planner has nothing left to do: no wake-up, and no new task after it settles.
-    await lab.leader.idle();
+    // Once the orchestrator has seen the last failure and planned: no wake-up, no new task.
+    await lab.leader.orchestrator.caughtUp(Math.max(...failed.map((t) => t.Version?.Index ?? 0)));
     assert.equal(lab.leader.orchestrator.nextWake(svc.ID), undefined);
     const ts = await lab.tasks(svc.ID);
     assert.equal(ts.length, 3, brief(ts).join(' '));
@@ -42,8 +42,11 @@ describe('leader loops: task lifecycles (etcd)', function () {
     const spec = replicated('oneshot', 2);
     spec.TaskTemplate!.RestartPolicy = { Condition: 'on-failure', Delay: 20 * MS };
     const svc = await lab.createService(spec);
-    await waitFor('2 complete tasks', async () => (await lab.tasks(svc.ID)).filter((t) => t.Status.State === 'complete').length === 2);
-    await lab.leader.idle();
+    const done = await waitFor('2 complete tasks', async () => {
+      const t = (await lab.tasks(svc.ID)).filter((x) => x.Status.State === 'complete');
+      return t.length === 2 && t;
+    });
+    await lab.leader.orchestrator.caughtUp(Math.max(...done.map((t) => t.Version?.Index ?? 0)));
     assert.equal((await lab.tasks(svc.ID)).length, 2);
   });
 
@@ -135,6 +138,22 @@ describe('leader loops: task lifecycles (etcd)', function () {
     assert.equal(wanted(ts).length, 6);
   });
 
+  it('a new leader carries on a rolling update where the old one stopped, without extra tasks', async () => {
+    await setup();
+    const svc = await lab.createService(replicated('handover', 4, { UpdateConfig: { Parallelism: 1, Delay: 100 * MS, Monitor: 50 * MS } }));
+    await waitFor('4 running', async () => running(await lab.tasks(svc.ID)).length === 4);
+    await lab.updateService(svc.ID, (s) => ({ ...s, TaskTemplate: { ...s.TaskTemplate, ContainerSpec: { Image: 'busybox:2' } } }));
+    await waitFor('the first task updated', async () => running(await lab.tasks(svc.ID)).some((t) => image(t) === 'busybox:2'));
+    await lab.newLeader();
+    const show = async () => ({ status: (await lab.service(svc.ID))?.UpdateStatus, tasks: brief(await lab.tasks(svc.ID)) });
+    await waitFor('update completed', async () => (await lab.service(svc.ID))?.UpdateStatus?.State === 'completed', show);
+    const ts = await lab.tasks(svc.ID);
+    const live = wanted(ts);
+    assert.equal(live.length, 4, brief(ts).join(' '));
+    assert.ok(live.every((t) => image(t) === 'busybox:2' && t.Status.State === 'running'), brief(ts).join(' '));
+    assert.deepEqual(live.map((t) => t.Slot).sort(), [1, 2, 3, 4]);
+  });
+
   it('replaces the tasks of a node that leaves the swarm', async () => {
     await setup();
     const svc = await lab.createService(replicated('moved', 3));
@@ -158,7 +177,7 @@ describe('leader loops: task lifecycles (etcd)', function () {
       return t.filter((x) => x.Status.State === 'complete').length === 5 && t;
     }, () => lab.tasks(svc.ID).then(brief));
     assert.ok(maxAlive <= 2, `at most 2 at a time (saw ${maxAlive})`);
-    await lab.leader.idle();
+    await lab.leader.orchestrator.caughtUp(Math.max(...ts.map((t) => t.Version?.Index ?? 0)));
     const after = await lab.tasks(svc.ID);
     assert.equal(after.length, 5, brief(after).join(' '));
     assert.deepEqual(ts.map((t) => t.Slot).sort(), [0, 1, 2, 3, 4]);

@@ -1,6 +1,7 @@
 // Scheduling through the loops: constraints and reservations honoured; a task that fits
 // nowhere stays pending with the reason, which changes as the cluster does.
 import { strict as assert } from 'node:assert';
+import type { Node } from '../../../shared/swarm';
 import { brief, CPU, perNode, replicated, running, startLab, waitFor, type Lab } from './harness';
 
 describe('leader loops: placement (etcd)', function () {
@@ -62,8 +63,10 @@ describe('leader loops: placement (etcd)', function () {
     const t = await waitFor('a pending task with a reason', async () => (await lab.tasks(svc.ID)).find((x) => x.Status.Err), () => lab.tasks(svc.ID).then(brief));
     assert.equal(t.Status.State, 'pending');
     assert.equal(t.Status.Err, 'no suitable node (scheduling constraints not satisfied on 3 nodes)');
-    // Stable: later passes write nothing new for the same reason.
-    await lab.leader.idle();
+    // Stable: passes after it (the scheduler's resync, every 2 s here) write nothing new for the same reason.
+    await lab.leader.scheduler.caughtUp(t.Version?.Index ?? 0);
+    await lab.updateNode('node1', (n) => (n.Spec.Labels = { ...n.Spec.Labels, extra: 'x' }));
+    await lab.leader.scheduler.caughtUp((await lab.store.get<Node>('nodes', 'node1'))?.Version?.Index ?? 0);
     const again = await lab.store.get<typeof t>('tasks', t.ID);
     assert.equal(again?.Version?.Index, t.Version?.Index);
   });
