@@ -8,6 +8,7 @@ import { errorMessage, isShoalError, unavailable } from '../shared/errors';
 import { Bus } from '../shared/bus';
 import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
+import { LeaderComponents } from './leader';
 import type { Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
 import { EtcdMember, compileEtcdConfig, createEtcdClient } from './etcd';
 import { NatsServer, compileNatsConfig } from './nats';
@@ -218,6 +219,8 @@ export class Manager {
       log.info({ nodeId: this.nodeId }, 'leading the cluster');
       const lead = AbortSignal.any([signal, leadership.signal]);
       await this.dispatcher!.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'dispatcher failed to start'));
+      const loops = new LeaderComponents({ store: this.store });
+      await loops.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'leader components failed to start'));
       await Promise.all(
         (this.opts.leaderWork ?? []).map((w) =>
           w(lead, this).catch((e) => {
@@ -227,6 +230,7 @@ export class Manager {
       );
       await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
       this.leading = false;
+      await loops.stop().catch(() => undefined);
       await this.dispatcher!.stop().catch(() => undefined);
       log.info({ reason: leadership.reason }, 'no longer leading');
       if (!signal.aborted) await leadership.resign().catch(() => undefined);

@@ -504,4 +504,10 @@ export interface Task {
   /** Job modes only: the service's JobIteration the task was created for. */
   JobIteration?: ObjectVersion;
   NetworksAttachments?: NetworkAttachment[];
+  /**
+   * Copied from the service when the task is made (as swarmkit does), so a worker can name the
+   * container and publish host ports without reading the service.
+   */
+  ServiceAnnotations?: { Name?: string; Labels?: Labels };
+  Endpoint?: ServiceEndpoint;
 }

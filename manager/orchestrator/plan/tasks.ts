@@ -96,7 +96,10 @@ export function newTask(o: NewTaskOptions): Task {
     Spec: spec,
     Status: { State: 'new', Timestamp: at, Message: 'created' },
     DesiredState: 'running',
+    ServiceAnnotations: { Name: o.service.Spec.Name, Labels: structuredClone(o.service.Spec.Labels ?? {}) },
   };
+  const endpoint = o.service.Endpoint ?? (o.service.Spec.EndpointSpec ? { Spec: o.service.Spec.EndpointSpec } : undefined);
+  if (endpoint) task.Endpoint = structuredClone(endpoint);
   if (o.nodeId) task.NodeID = o.nodeId;
   if (o.jobIteration !== undefined) task.JobIteration = { Index: o.jobIteration };
   return task;

@@ -97,6 +97,9 @@ describe('replicated planner: scaling', () => {
       Spec: { ...svc.Spec.TaskTemplate, LogDriver: { Name: 'json-file' } },
       Status: { State: 'new', Timestamp: new Date(T0).toISOString(), Message: 'created' },
       DesiredState: 'running',
+      // The worker names the container and publishes host ports from these copies.
+      ServiceAnnotations: { Name: svc.Spec.Name, Labels: {} },
+      Endpoint: { Spec: svc.Spec.EndpointSpec },
     });
     assert.notEqual(t.Spec.ContainerSpec, svc.Spec.TaskTemplate!.ContainerSpec, 'the spec is a copy');
   });
