@@ -1,9 +1,13 @@
 // Scheduler commit throughput into a real etcd: N pending tasks over M simulated nodes, placed
 // by the scheduler loop (manager/scheduler/loop) and committed as ASSIGNED in store batches.
-// Prints tasks/s committed and the resident memory of this process, which plays the manager
-// (plus etcd's own). Figures only; nothing here fails on timing.
+// Then the whole leader pipeline: a service of N replicas created, its tasks made by the
+// orchestrator, moved to PENDING by the allocator and assigned by the scheduler. Prints tasks/s
+// and the resident memory of this process, which plays the manager (plus etcd's own). Figures
+// only; nothing here fails on timing.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LeaderComponents } from '../manager/leader';
 import { SchedulerLoop } from '../manager/scheduler/loop';
+import { newService, validateServiceSpec } from '../manager/spec';
 import { EtcdStore, type BatchOp } from '../manager/store';
 import type { Node, Task } from '../shared/swarm';
 import { startTestEtcd } from '../test/helpers/etcd';
@@ -88,6 +92,46 @@ export async function swarmSchedulerBench(): Promise<void> {
   } finally {
     ctl.abort();
     await loop.stop();
+    await store.close();
+    await etcd.destroy();
+  }
+  await pipeline();
+}
+
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const f = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/** A service of TASKS replicas through orchestrator, allocator and scheduler, until all are assigned. */
+async function pipeline(): Promise<void> {
+  console.log(`\n== leader loops: a service of ${TASKS} replicas over ${NODES} nodes, from creation to all assigned ==`);
+  const etcd = await startTestEtcd();
+  const store = new EtcdStore(etcd.client());
+  const leader = new LeaderComponents({ store, schedulerChunk: CHUNK });
+  try {
+    await load(store, Array.from({ length: NODES }, (_, i) => ({ op: 'create', kind: 'nodes', object: node(i) })));
+    await store.create('cluster', { ID: 'cluster1', Spec: { Name: 'default' } });
+    await leader.start();
+    const rssBefore = process.memoryUsage().rss;
+    const t0 = process.hrtime.bigint();
+    const spec = validateServiceSpec({ Name: 'big', Mode: { Replicated: { Replicas: TASKS } }, TaskTemplate: task(0).Spec });
+    await store.create('services', newService(spec, 'svc-big', Date.now()));
+    let peak = rssBefore;
+    while (leader.scheduler.stats.assigned < TASKS) {
+      await sleep(20);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    await leader.idle();
+    if (process.env.BENCH_CPU) console.log(`  cpu: manager ${(process.cpuUsage().user / 1e3).toFixed(0)} ms user, etcd ${cpuMs(etcd.member.pid)} ms`);
+    console.log(`  ${TASKS} tasks created, allocated and assigned in ${ms.toFixed(0)} ms: ${Math.round((TASKS / ms) * 1000).toLocaleString('en-US')} tasks/s`);
+    console.log(`  manager process RSS: ${mb(process.memoryUsage().rss)} (peak ${mb(peak)}; ${mb(rssBefore)} before the service)`);
+    const pid = etcd.member.pid;
+    if (pid !== undefined) console.log(`  etcd RSS: ${mb(rssBytes(pid))}`);
+  } finally {
+    await leader.stop();
     await store.close();
     await etcd.destroy();
   }

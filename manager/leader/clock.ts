@@ -20,3 +20,17 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/** Resolves after ms on `clock`, or at once when `signal` aborts (never rejects). */
+export function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      t.cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = clock.setTimer(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -10,7 +10,8 @@ import { Orchestrator } from '../orchestrator';
 import type { IdGen } from '../orchestrator/plan';
 import { TaskReaper } from '../reaper';
 import { SchedulerLoop } from '../scheduler/loop';
-import type { Clock } from './clock';
+import { systemClock, type Clock } from './clock';
+import { SharedWatchStore } from './hub';
 import type { LoopOptions, ReconcileLoop } from './loop';
 
 export interface LeaderComponentsOptions {
@@ -34,12 +35,15 @@ export class LeaderComponents {
   readonly allocator: Allocator;
   readonly scheduler: SchedulerLoop;
   readonly reaper: TaskReaper;
+  /** The one watch the loops share. */
+  private readonly hub: SharedWatchStore;
   private readonly log: Logger;
   private started = false;
 
   constructor(opts: LeaderComponentsOptions) {
     this.log = opts.log ?? logger('leader');
-    const base: LoopOptions = { store: opts.store, log: opts.log, clock: opts.clock, windowMs: opts.windowMs, resyncMs: opts.resyncMs };
+    this.hub = new SharedWatchStore(opts.store, ['services', 'tasks', 'nodes', 'cluster'], this.log.child({ loop: 'watch' }), opts.clock ?? systemClock);
+    const base: LoopOptions = { store: this.hub, log: opts.log, clock: opts.clock, windowMs: opts.windowMs, resyncMs: opts.resyncMs };
     this.orchestrator = new Orchestrator({ ...base, newId: opts.newId });
     this.allocator = new Allocator({ ...base, attach: opts.attach });
     this.scheduler = new SchedulerLoop({ ...base, chunk: opts.schedulerChunk });
@@ -58,11 +62,13 @@ export class LeaderComponents {
     if (this.started) throw new Error('leader components are already started');
     this.started = true;
     this.log.info('starting leader components');
+    await this.hub.start(signal);
     await Promise.all(this.loops.map((l) => l.start(signal)));
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.loops.map((l) => l.stop()));
+    await this.hub.stop();
     if (this.started) this.log.info('leader components stopped');
   }
 

@@ -7,3 +7,4 @@ export { ObjectCache, type Change } from './cache';
 export { chunked, commitOps, rereadStale, isStale, opTarget, DEFAULT_CHUNK, type CommitOutcome } from './commit';
 export { ReconcileLoop, type LoopOptions, type Startable } from './loop';
 export { LeaderComponents, type LeaderComponentsOptions } from './components';
+export { SharedWatchStore } from './hub';

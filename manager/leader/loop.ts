@@ -7,7 +7,7 @@ import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
 import type { ClusterStore, Kind } from '../store';
 import { ObjectCache, type Change } from './cache';
-import { systemClock, type Clock, type TimerHandle } from './clock';
+import { pause, systemClock, type Clock, type TimerHandle } from './clock';
 import { DirtyQueue } from './dirty';
 import { WakeTimers } from './wake';
 
@@ -151,21 +151,9 @@ export abstract class ReconcileLoop implements Startable {
         if (signal.aborted) break;
         failures++;
         if (failures === 1 || failures % 20 === 0) this.log.warn({ err: errorMessage(e), failures }, 'watch failed; retrying');
-        await this.pause(Math.min(2000, 50 * 2 ** Math.min(failures, 6)), signal);
+        await pause(this.clock, Math.min(2000, 50 * 2 ** Math.min(failures, 6)), signal);
       }
     }
-  }
-
-  private pause(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const t = this.clock.setTimer(done, ms);
-      function done() {
-        t?.cancel();
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   private scheduleResync(): void {

@@ -129,6 +129,10 @@ export class Orchestrator extends ReconcileLoop {
         ops.push(op);
         owner.set(op, id);
       }
+      for (const a of plan.actions) {
+        if (a.type === 'updateStatus') this.log.info({ service: id, state: a.status.State, message: a.status.Message }, a.reason);
+        else if (a.type === 'rollback') this.log.info({ service: id }, a.message);
+      }
       if (plan.actions.length && this.log.isLevelEnabled('debug')) this.log.debug({ service: id, actions: plan.actions.map((a) => `${a.type}: ${'reason' in a ? a.reason : a.type === 'rollback' ? a.message : ''}`) }, 'plan');
     }
     const out = ops.length ? await commitOps(this.store, ops, this.cache) : undefined;

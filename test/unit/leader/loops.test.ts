@@ -1,6 +1,7 @@
 // The allocator and scheduler loops over the in-memory store, with time moved by hand.
 import { strict as assert } from 'node:assert';
 import { Allocator } from '../../../manager/allocator';
+import { LeaderComponents } from '../../../manager/leader';
 import { SchedulerLoop } from '../../../manager/scheduler/loop';
 import { MemoryStore, type BatchOp, type BatchOptions } from '../../../manager/store';
 import type { Node, Task } from '../../../shared/swarm';
@@ -100,5 +101,27 @@ describe('leader loops over the memory store', () => {
     assert.equal(t?.Status.Message, 'scheduler assigned task to node');
     assert.equal(t?.Status.Err, undefined);
     assert.equal(sched.stats.assigned, 1);
+  });
+
+  it('LeaderComponents: all loops run while the leadership signal lasts, and stop when it aborts', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const leadership = new AbortController();
+    const leader = new LeaderComponents({ store, clock, resyncMs: 0, newId: (() => { let n = 0; return () => `task${++n}`; })() });
+    await store.create('nodes', node('n1', 4));
+    await leader.start(leadership.signal);
+    await store.create('services', { ID: 'svc1', Spec: { Name: 'web', Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' } } } });
+    for (let i = 0; i < 4; i++) await settle(clock, leader);
+    const { items } = await store.list<Task>('tasks');
+    assert.deepEqual(items.map((t) => `${t.ID}:${t.Status.State}@${t.NodeID}`).sort(), ['task1:assigned@n1', 'task2:assigned@n1']);
+
+    leadership.abort();
+    await leader.stop();
+    await store.create('tasks', task('late'));
+    await flush();
+    clock.advance(100);
+    await flush();
+    assert.equal((await store.get<Task>('tasks', 'late'))?.Status.State, 'new', 'no loop acts after leadership ends');
+    assert.equal(clock.pending, 0, 'no timer left');
   });
 });
