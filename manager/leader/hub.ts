@@ -4,12 +4,13 @@
 // the current objects of its kinds so that a loop subscribing late (or again) gets a snapshot
 // consistent with the events that follow it. Objects are shared among subscribers: they must
 // not change them (the loops' caches copy what they alter).
-import { errorMessage, unavailable } from '../../shared/errors';
+import { unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/log';
 import { AsyncQueue } from '../store/queue';
 import type { BatchOp, BatchOptions, BatchResult, ClusterStore, Kind, ListResult, NewObject, StoreEvent, StoreWatch, StoredObject } from '../store';
 import { versionOf } from '../store';
-import { pause, type Clock } from './clock';
+import type { Clock } from './clock';
+import { keepWatching } from './rewatch';
 
 interface Subscriber {
   kinds: ReadonlySet<Kind>;
@@ -75,25 +76,16 @@ export class SharedWatchStore implements ClusterStore {
     return { revision: this.revision, snapshot, events: sub.queue };
   }
 
-  private async follow(signal: AbortSignal, ready: () => void): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        const w = await this.inner.watch([...this.kinds], signal);
-        failures = 0;
-        // A re-list: what changed since the last state reaches subscribers as ordinary events.
-        for (const ev of this.diff(w.snapshot, w.revision)) this.publish(ev);
-        this.revision = Math.max(this.revision, w.revision);
-        ready();
-        for await (const ev of w.events) this.publish(ev);
-        if (!signal.aborted) this.log.warn('shared watch ended; re-listing');
-      } catch (e) {
-        if (signal.aborted) break;
-        failures++;
-        if (failures === 1 || failures % 20 === 0) this.log.warn({ err: errorMessage(e), failures }, 'shared watch failed; retrying');
-        await pause(this.clock, Math.min(2000, 50 * 2 ** Math.min(failures, 6)), signal);
-      }
-    }
+  private follow(signal: AbortSignal, ready: () => void): Promise<void> {
+    return keepWatching('shared watch', this.log, this.clock, signal, async (connected) => {
+      const w = await this.inner.watch([...this.kinds], signal);
+      connected();
+      // A re-list: what changed since the last state reaches subscribers as ordinary events.
+      for (const ev of this.diff(w.snapshot, w.revision)) this.publish(ev);
+      this.revision = Math.max(this.revision, w.revision);
+      ready();
+      for await (const ev of w.events) this.publish(ev);
+    });
   }
 
   private publish(ev: StoreEvent): void {

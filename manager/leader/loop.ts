@@ -7,7 +7,8 @@ import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
 import type { ClusterStore, Kind } from '../store';
 import { ObjectCache, type Change } from './cache';
-import { pause, systemClock, type Clock, type TimerHandle } from './clock';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { keepWatching } from './rewatch';
 import { DirtyQueue } from './dirty';
 import { WakeTimers } from './wake';
 
@@ -130,30 +131,21 @@ export abstract class ReconcileLoop implements Startable {
     return this.ctl?.signal.aborted ?? true;
   }
 
-  private async follow(signal: AbortSignal, ready: () => void): Promise<void> {
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        const w = await this.store.watch(this.kinds, signal);
-        failures = 0;
-        const changes = this.cache.reset(w.snapshot, w.revision);
-        this.afterReset(changes);
-        this.queue.markAll(this.allKeys());
-        ready();
+  private follow(signal: AbortSignal, ready: () => void): Promise<void> {
+    return keepWatching('watch', this.log, this.clock, signal, async (connected) => {
+      const w = await this.store.watch(this.kinds, signal);
+      connected();
+      const changes = this.cache.reset(w.snapshot, w.revision);
+      this.afterReset(changes);
+      this.queue.markAll(this.allKeys());
+      ready();
+      this.wakeRevisionWaiters();
+      for await (const ev of w.events) {
+        const change = this.cache.applyEvent(ev);
+        if (change) this.queue.markAll(this.keysFor(change));
         this.wakeRevisionWaiters();
-        for await (const ev of w.events) {
-          const change = this.cache.applyEvent(ev);
-          if (change) this.queue.markAll(this.keysFor(change));
-          this.wakeRevisionWaiters();
-        }
-        if (!signal.aborted) this.log.warn('watch ended; re-listing');
-      } catch (e) {
-        if (signal.aborted) break;
-        failures++;
-        if (failures === 1 || failures % 20 === 0) this.log.warn({ err: errorMessage(e), failures }, 'watch failed; retrying');
-        await pause(this.clock, Math.min(2000, 50 * 2 ** Math.min(failures, 6)), signal);
       }
-    }
+    });
   }
 
   private scheduleResync(): void {
