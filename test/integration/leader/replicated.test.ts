@@ -74,4 +74,18 @@ describe('leader loops: replicated and global services (etcd)', function () {
     await lab.store.delete('services', svc.ID);
     await waitFor('no task left', async () => (await lab.tasks(svc.ID)).length === 0, () => lab.tasks(svc.ID).then(brief));
   });
+
+  it('carries on after etcd is killed and restarted under it', async () => {
+    const svc = await lab.createService(replicated('survivor', 3));
+    const show = () => lab.tasks(svc.ID).then(brief);
+    await waitFor('3 running', async () => running(await lab.tasks(svc.ID)).length === 3, show);
+    lab.etcd.kill(); // its supervisor starts it again; the loops' watches and writes retry
+    await waitFor('etcd back', async () => (await lab.store.list('nodes').then(() => true, () => false)) || undefined);
+    await lab.updateService(svc.ID, (s) => ({ ...s, Mode: { Replicated: { Replicas: 5 } } }));
+    const ts = await waitFor('5 running', async () => {
+      const t = await lab.tasks(svc.ID);
+      return running(t).length === 5 && t;
+    }, show);
+    assert.equal(wanted(ts).length, 5);
+  });
 });
