@@ -96,8 +96,12 @@ export class SchedulerLoop extends ReconcileLoop {
     for (const id of this.pending.keys()) this.fresh.add(id);
   }
 
-  /** What the scheduler reads of a task, with its service's published ports (host-mode port conflicts). */
+  /**
+   * What the scheduler reads of a task. Tasks carry their endpoint from creation; for one made
+   * without (an older task), its service's published ports stand in (host-mode port conflicts).
+   */
   private view(t: Task): TaskView {
+    if (t.Endpoint) return t;
     const ports = this.cache.get<Service>('services', t.ServiceID)?.Spec.EndpointSpec?.Ports;
     return ports?.length ? { ...t, Endpoint: { Spec: { Ports: ports } } } : t;
   }

@@ -70,4 +70,18 @@ describe('leader loops: placement (etcd)', function () {
     const again = await lab.store.get<typeof t>('tasks', t.ID);
     assert.equal(again?.Version?.Index, t.Version?.Index);
   });
+
+  it('keeps host-mode published ports apart: one task per node, the rest pending with the reason', async () => {
+    const spec = replicated('hostport', 4);
+    spec.EndpointSpec = { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }] };
+    const svc = await lab.createService(spec);
+    const show = () => lab.tasks(svc.ID).then(brief);
+    const pending = await waitFor('3 running, 1 pending with a reason', async () => {
+      const t = await lab.tasks(svc.ID);
+      const p = t.find((x) => x.Status.State === 'pending' && x.Status.Err);
+      return running(t).length === 3 && p;
+    }, show);
+    assert.equal(pending.Status.Err, 'no suitable node (host-mode port already in use on 3 nodes)');
+    assert.deepEqual(perNode(await lab.tasks(svc.ID)), { node1: 1, node2: 1, node3: 1 });
+  });
 });
