@@ -2,7 +2,7 @@
 import { conflict, invalid, isShoalError, notFound, notImplemented } from '../../shared/errors';
 import { nodeAttribute, type Node, type NodeRole } from '../../shared/swarm';
 import { validateNodeSpec } from '../spec';
-import { versionOf } from '../store';
+import { versionOf } from '../store/types';
 import type { ControlContext } from './context';
 import { anyOf, anyPrefix, checkFilterKeys, labelMap, matchLabels, type Filters } from './filters';
 import { managerOnly, ok, versionParam } from './http';

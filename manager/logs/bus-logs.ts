@@ -3,7 +3,8 @@
 // once every node has sent its end marker, or when a node stays silent (it may be down).
 import { logger } from '../../shared/log';
 import { unavailable } from '../../shared/errors';
-import { LOG_KEEPALIVE_MS, logControlSubject, logReplySubject, logRequestSubject, newLogRequestId, type LogReply, type LogRequest, type MessageBus } from '../../shared/bus';
+import { LOG_KEEPALIVE_MS, logControlSubject, logReplySubject, logRequestSubject, newLogRequestId, type LogReply, type LogRequest } from '../../shared/bus/logs';
+import type { MessageBus } from '../../shared/bus';
 import type { Task } from '../../shared/swarm';
 import type { ClusterStore } from '../store';
 import type { LogLine, LogOptions, LogSelector, LogSource } from '../api/context';

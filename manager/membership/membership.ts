@@ -4,11 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { logger } from '../../shared/log';
 import { ShoalError, invalid, errorMessage } from '../../shared/errors';
 import { Mutex } from '../../shared/mutex';
-import { saveNodeCredentials } from '../../shared/rpc';
 import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
-import { enroll } from '../../worker/agent/enroll';
-import { RootCA, newSwarmId } from '../ca';
-import { Manager, caDir, type LeaderWork, type RpcServices } from '../manager';
+import { newSwarmId } from '../ca/ids';
+import type { RootCA } from '../ca';
+import type { Manager, LeaderWork, RpcServices } from '../manager';
 import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr, joinHostPort } from './addrs';
 import { describeNode } from './describe';
 import { loadSwarmState, saveSwarmState, removeSwarmState, portsFor, swarmDir, type SwarmState } from './state';
@@ -132,6 +131,8 @@ export class Membership {
 
   private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability }): Promise<void> {
     if (s.role === 'manager') {
+      // The manager's modules (etcd, gRPC, NATS, X.509) load only on a manager: a plain engine stays small.
+      const { Manager } = await import('../manager');
       const m = new Manager({
         dataRoot: this.opts.dataRoot,
         state: s,
@@ -168,6 +169,7 @@ export class Membership {
         createdAt: new Date().toISOString(),
       };
       try {
+        const [{ RootCA }, { caDir }, { saveNodeCredentials }] = await Promise.all([import('../ca'), import('../manager'), import('../../shared/rpc')]);
         const ca = await RootCA.generate();
         await ca.save(caDir(this.opts.dataRoot));
         await saveNodeCredentials(swarmDir(this.opts.dataRoot), await ca.issueCredentials({ nodeId, role: 'manager', clusterId: state.clusterId, addr: advertise.host, expiryMs: spec.CAConfig!.NodeCertExpiry! / 1e6 }));
@@ -193,6 +195,7 @@ export class Membership {
       const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
       const remoteAddrs = remotes.map((r) => joinHostPort(parseAddr('remote address', r, { host: '', port: DEFAULT_SWARM_PORT })));
       let lastErr: unknown;
+      const { enroll } = await import('../../worker/agent/enroll');
       for (const remoteAddr of remoteAddrs) {
         try {
           const r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: describeNode(this.opts.nodeName), timeoutMs: 15_000 });

@@ -5,11 +5,10 @@ import { logger } from '../../shared/log';
 import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
 import { Membership, registerSwarmRoutes, swarmDir } from '../../manager/membership';
-import { Agent } from '../agent/agent';
-import { TASK_ID_LABEL } from '../agent/tasks';
+import { TASK_ID_LABEL } from '../agent/tasks/config';
 import { registerControlRoutes } from '../../manager/api';
 import { BusLogSource } from '../../manager/logs/bus-logs';
-import { newSwarmId } from '../../manager/ca';
+import { newSwarmId } from '../../manager/ca/ids';
 import type { DaemonConfig } from './config';
 
 /** shoald: the engine behind the Docker Engine API. */
@@ -30,6 +29,7 @@ export class Daemon {
       dataRoot: this.config.dataRoot,
       nodeName: this.config.nodeName,
       startAgent: async (state) => {
+        const { Agent } = await import('../agent/agent');
         const agent = new Agent({ engine, nodeId: state.nodeId, nodeName: this.config.nodeName, stateDir: swarmDir(this.config.dataRoot), managers: state.managers });
         await agent.start();
         return agent;
