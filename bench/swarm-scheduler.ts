@@ -17,7 +17,7 @@ const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10);
 const CHUNK = Number(process.env.BENCH_CHUNK ?? 1000);
-const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 2);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 
 function node(i: number): Node {
   return {
