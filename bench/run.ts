@@ -5,6 +5,7 @@ import { schedulerBench } from './scheduler';
 const suites: Record<string, () => Promise<void>> = { engine: engineBench, scheduler: schedulerBench };
 suites['swarm-scheduler'] = () => import('./swarm-scheduler').then((m) => m.swarmSchedulerBench());
 suites.swarm = () => import('./swarm').then((m) => m.swarmBench());
+suites.dispatcher = () => import('./dispatcher').then((m) => m.dispatcherBench());
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
