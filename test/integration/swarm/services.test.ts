@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { startLab, type TestLab } from '../../helpers/lab';
 import { busyboxService, eventually, nodesByName, running, taskContainers, tasksOf, type TaskJson } from '../../helpers/swarm';
 import type { EngineClient } from '../../../shared/client';
@@ -117,8 +118,24 @@ describe('swarm services on the 3-host lab (real etcd, NATS, crun)', function ()
     for (const n of ['m1', 'w1', 'w2']) assert.match(out, new RegExp(`talk\\.\\w+\\.\\w+@${n}\\s+\\|\\s+hello from`));
   });
 
+  it('service logs -f follows new lines from every node until the client goes away', async () => {
+    const { ID } = await m1.post<{ ID: string }>('/services/create', {
+      body: busyboxService('ticker', { Mode: { Global: {} } }, { Command: ['sh', '-c', 'i=0; while true; do echo "tick $i from $(hostname)"; i=$((i+1)); sleep 0.3; done'] }),
+    });
+    await running(m1, ID, 3);
+    const child = spawn('docker', ['-H', lab.host('m1').host, 'service', 'logs', '-f', '--raw', 'ticker'], { env: { ...process.env, DOCKER_CLI_HINTS: 'false' } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b));
+    try {
+      // Lines written after the request started (a tick of 10 or more) from each of the three tasks.
+      await eventually('followed lines from every task', async () => new Set([...out.matchAll(/tick (\d+) from (\w+)/g)].filter((m) => Number(m[1]) >= 10).map((m) => m[2])).size === 3);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('service rm removes its tasks and their containers on every node', async () => {
-    for (const s of ['web', 'agent', 'spread', 'pinned', 'huge', 'job', 'talk']) assert.equal((await lab.docker('m1', ['service', 'rm', s])).code, 0);
+    for (const s of ['web', 'agent', 'spread', 'pinned', 'huge', 'job', 'talk', 'ticker']) assert.equal((await lab.docker('m1', ['service', 'rm', s])).code, 0);
     await eventually('no task containers left', async () => {
       for (const h of lab.hosts) if ((await taskContainers(h.client)).length) return false;
       return true;
