@@ -9,7 +9,7 @@ import { TemplateError } from '../format/template';
 import { NODE_HEADERS, NODE_TABLE, nodePretty, nodeRow } from '../format/nodes';
 import { naturalCompare } from '../format/swarm';
 import { TASK_HEADERS, TASK_TABLE, taskRows } from '../format/tasks';
-import type { Node, NodeSpec, Service, SwarmInfo, Task, TLSInfo } from '../format/swarm-types';
+import type { Node, NodeSpec, Service, SwarmInfo, Task, TLSInfo, WithNullLabels } from '../format/swarm-types';
 import { addFilter, filtersJson } from '../opts/filters';
 import { oneOf } from '../opts/service/values';
 import { FlagError } from '../opts/errors';
@@ -149,16 +149,16 @@ async function updateNodes(cli: Cli, refs: string[], merge: (n: Node) => void, d
       if (e instanceof NoRoleChange) continue;
       throw e;
     }
-    await cli.client.post(`${nodePath(node.ID)}/update`, { query: { version: node.Version.Index }, body: node.Spec });
+    await cli.client.post(`${nodePath(node.ID)}/update`, { query: { version: node.Version!.Index }, body: node.Spec });
     done(ref);
   }
 }
 
 /** node update's flags applied to a node spec (docker's mergeNodeUpdate). */
-export function mergeNodeUpdate(spec: NodeSpec, o: { role?: string; availability?: string; labelAdd?: string[]; labelRm?: string[] }): NodeSpec {
+export function mergeNodeUpdate(spec: WithNullLabels<NodeSpec>, o: { role?: string; availability?: string; labelAdd?: string[]; labelRm?: string[] }): NodeSpec {
   const out: NodeSpec = { ...spec, Labels: { ...(spec.Labels ?? {}) } };
-  if (o.role !== undefined) out.Role = oneOf(o.role, '--role', ['worker', 'manager']);
-  if (o.availability !== undefined) out.Availability = oneOf(o.availability, '--availability', ['active', 'pause', 'drain']);
+  if (o.role !== undefined) out.Role = oneOf(o.role, '--role', ['worker', 'manager'] as const);
+  if (o.availability !== undefined) out.Availability = oneOf(o.availability, '--availability', ['active', 'pause', 'drain'] as const);
   for (const l of o.labelAdd ?? []) {
     const i = l.indexOf('=');
     if (i === 0) throw new FlagError('--label-add', l, `invalid label '${l}': empty name`);

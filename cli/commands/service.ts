@@ -46,7 +46,7 @@ export function digestWarning(image: string): string {
 
 /** Pin the image to its registry digest and record its platforms (GET /distribution/{name}/json); a warning when the registry cannot tell. */
 export function pinImage(spec: ServiceSpec, d: DistributionInspect): void {
-  const cs = spec.TaskTemplate.ContainerSpec!;
+  const cs = spec.TaskTemplate!.ContainerSpec!;
   const ref = parseRef(cs.Image!);
   if (!ref.digest) cs.Image = familiarString({ ...ref, digest: d.Descriptor.digest });
   const seen = new Set<string>();
@@ -60,11 +60,11 @@ export function pinImage(spec: ServiceSpec, d: DistributionInspect): void {
     seen.add(key);
     platforms.push({ Architecture: arch, OS: p.os ?? '' });
   }
-  if (platforms.length) (spec.TaskTemplate.Placement ??= {}).Platforms = platforms;
+  if (platforms.length) (spec.TaskTemplate!.Placement ??= {}).Platforms = platforms;
 }
 
 async function resolveImage(cli: Cli, spec: ServiceSpec, auth: Record<string, string> | undefined): Promise<string | undefined> {
-  const image = spec.TaskTemplate.ContainerSpec?.Image ?? '';
+  const image = spec.TaskTemplate!.ContainerSpec?.Image ?? '';
   try {
     pinImage(spec, await cli.client.get<DistributionInspect>(`/distribution/${seg(image)}/json`, { headers: auth }));
     return undefined;
@@ -85,7 +85,7 @@ function defineCreate(cmd: ShoalCommand, cli: Cli): void {
   addCreateFlags(cmd.description('Create a new service').argument('<image>').argument('[command...]').passThroughOptions().configureHelp({ sortOptions: true }) as ShoalCommand).action(async (image: string, args: string[]) => {
     const f = cmd.opts() as CreateServiceFlags;
     const spec = buildServiceSpec(f, image, args, specDeps(cli));
-    const nets = spec.TaskTemplate.Networks;
+    const nets = spec.TaskTemplate!.Networks;
     if (nets) {
       for (const n of nets) n.Target = await resolveNetwork(cli, n.Target!);
       nets.sort((a, b) => (a.Target! < b.Target! ? -1 : a.Target! > b.Target! ? 1 : 0));
@@ -110,7 +110,7 @@ function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
     const warnings: Array<string | undefined> = [];
     if (f.image !== undefined && f.resolveImage !== false) warnings.push(await resolveImage(cli, spec, auth));
     const r = await cli.client.post<{ Warnings?: string[] | null } | undefined>(`${servicePath(svc.ID)}/update`, {
-      query: { version: svc.Version.Index, registryAuthFrom: auth ? undefined : 'spec', rollback: f.rollback ? 'previous' : 'none' },
+      query: { version: svc.Version!.Index, registryAuthFrom: auth ? undefined : 'spec', rollback: f.rollback ? 'previous' : 'none' },
       body: spec,
       headers: auth,
     });
@@ -129,7 +129,7 @@ function defineRollback(cmd: ShoalCommand, cli: Cli): void {
     .action(async (name: string) => {
       const o = cmd.opts();
       const svc = await cli.client.get<Service>(servicePath(name));
-      const r = await cli.client.post<{ Warnings?: string[] | null } | undefined>(`${servicePath(svc.ID)}/update`, { query: { version: svc.Version.Index, rollback: 'previous' }, body: svc.Spec });
+      const r = await cli.client.post<{ Warnings?: string[] | null } | undefined>(`${servicePath(svc.ID)}/update`, { query: { version: svc.Version!.Index, rollback: 'previous' }, body: svc.Spec });
       printWarnings(cli, r?.Warnings);
       cli.line(name);
       if (!o.detach) await wait(cli, name, !!o.quiet);
@@ -172,7 +172,7 @@ function defineScale(cmd: ShoalCommand, cli: Cli): void {
         }
         try {
           const svc = await cli.client.get<Service>(servicePath(name));
-          const r = await cli.client.post<{ Warnings?: string[] | null } | undefined>(`${servicePath(svc.ID)}/update`, { query: { version: svc.Version.Index }, body: scaledSpec(svc.Spec, n) });
+          const r = await cli.client.post<{ Warnings?: string[] | null } | undefined>(`${servicePath(svc.ID)}/update`, { query: { version: svc.Version!.Index }, body: scaledSpec(svc.Spec, n) });
           printWarnings(cli, r?.Warnings);
         } catch (e) {
           errors.push(`${name}: ${e instanceof ApiError ? `Error response from daemon: ${e.message}` : (e as Error).message}`);

@@ -4,7 +4,7 @@ import type { Cli } from '../context';
 import { ApiError } from '../client';
 import { ExitError } from '../errors';
 import { csvList, registerGroup, type CommandGroup, type ShoalCommand } from '../program';
-import type { Node, Swarm, SwarmInfo, SwarmInitRequest, SwarmSpec } from '../format/swarm-types';
+import type { Node, Swarm, SwarmInfo, SwarmInitRequest, SwarmSpec, WithNullLabels } from '../format/swarm-types';
 import { FlagError } from '../opts/errors';
 import { parseGoDuration, parseInteger } from '../opts/values';
 import { oneOf, parseUint } from '../opts/service/values';
@@ -46,10 +46,10 @@ function addSwarmFlags(cmd: ShoalCommand): ShoalCommand {
 }
 
 /** Apply the given swarm flags to a spec (docker's mergeSwarmSpec); unset flags leave it alone. */
-export function mergeSwarmSpec(spec: SwarmSpec, f: SwarmFlags): SwarmSpec {
+export function mergeSwarmSpec<S extends WithNullLabels<SwarmSpec>>(spec: S, f: SwarmFlags): S {
   if (f.autolock !== undefined) throw new ExitError(1, 'autolock is not supported by shoal: managers keep no encrypted raft log to unlock');
   if (f.externalCa !== undefined) throw new ExitError(1, 'external CAs are not supported by shoal: the swarm signs its own certificates');
-  const out: SwarmSpec = structuredClone(spec);
+  const out: S = structuredClone(spec);
   if (f.taskHistoryLimit !== undefined) out.Orchestration = { ...(out.Orchestration ?? {}), TaskHistoryRetentionLimit: parseInteger(f.taskHistoryLimit, '--task-history-limit') };
   if (f.dispatcherHeartbeat !== undefined) out.Dispatcher = { ...(out.Dispatcher ?? {}), HeartbeatPeriod: parseGoDuration(f.dispatcherHeartbeat, '--dispatcher-heartbeat') };
   if (f.maxSnapshots !== undefined) out.Raft = { ...(out.Raft ?? {}), KeepOldSnapshots: parseUint(f.maxSnapshots, '--max-snapshots') };
@@ -59,8 +59,8 @@ export function mergeSwarmSpec(spec: SwarmSpec, f: SwarmFlags): SwarmSpec {
 }
 
 /** The spec docker sends with swarm init: Go's zero Spec plus the given flags. */
-export function initSpec(f: SwarmFlags): SwarmSpec {
-  return mergeSwarmSpec({ Labels: null, Orchestration: {}, Raft: { ElectionTick: 0, HeartbeatTick: 0 }, Dispatcher: {}, CAConfig: {}, TaskDefaults: {}, EncryptionConfig: { AutoLockManagers: false } }, f);
+export function initSpec(f: SwarmFlags): WithNullLabels<SwarmSpec> {
+  return mergeSwarmSpec<WithNullLabels<SwarmSpec>>({ Labels: null, Orchestration: {}, Raft: { ElectionTick: 0, HeartbeatTick: 0 }, Dispatcher: {}, CAConfig: {}, TaskDefaults: {}, EncryptionConfig: { AutoLockManagers: false } }, f);
 }
 
 const availability = (v: string | undefined) => (v === undefined ? '' : oneOf(v.toLowerCase(), '--availability', ['active', 'pause', 'drain']));
@@ -157,7 +157,7 @@ function defineJoinToken(cmd: ShoalCommand, cli: Cli): void {
       if (o.rotate) {
         const sw = await cli.client.get<Swarm>('/swarm');
         await cli.client.post('/swarm/update', {
-          query: { version: sw.Version.Index, rotateWorkerToken: String(role === 'worker'), rotateManagerToken: String(role === 'manager'), rotateManagerUnlockKey: 'false' },
+          query: { version: sw.Version!.Index, rotateWorkerToken: String(role === 'worker'), rotateManagerToken: String(role === 'manager'), rotateManagerUnlockKey: 'false' },
           body: sw.Spec,
         });
         if (!o.quiet) cli.out(`Successfully rotated ${role} join token.\n\n`);
@@ -190,7 +190,7 @@ function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
     mergeSwarmSpec({}, o); // bad values fail before anything is sent
     const sw = await cli.client.get<Swarm>('/swarm');
     const spec = mergeSwarmSpec(sw.Spec, o);
-    await cli.client.post('/swarm/update', { query: { version: sw.Version.Index, rotateWorkerToken: 'false', rotateManagerToken: 'false', rotateManagerUnlockKey: 'false' }, body: spec });
+    await cli.client.post('/swarm/update', { query: { version: sw.Version!.Index, rotateWorkerToken: 'false', rotateManagerToken: 'false', rotateManagerUnlockKey: 'false' }, body: spec });
     cli.line('Swarm updated.');
   });
 }

@@ -58,7 +58,7 @@ export function nodePretty(n: Node): string {
   const plugins = d.Engine?.Plugins ?? [];
   if (plugins.length) {
     const byType = new Map<string, string[]>();
-    for (const p of plugins) byType.set(p.Type, [...(byType.get(p.Type) ?? []), p.Name]);
+    for (const p of plugins) byType.set(p.Type!, [...(byType.get(p.Type!) ?? []), p.Name!]);
     lines.push('Plugins:', ...[...byType.keys()].sort().map((t) => ` ${t}:\t\t${byType.get(t)!.join(', ')}`));
   }
   lines.push(`Engine Version:\t\t${d.Engine?.EngineVersion ?? ''}`);

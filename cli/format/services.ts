@@ -128,7 +128,7 @@ export function servicePretty(s: Service, networkNames: Record<string, string> =
   }
   const sysctls = Object.keys(cs.Sysctls ?? {}).sort();
   if (sysctls.length) out.push('SysCtls:', ...sysctls.map((k) => ` ${k}${cs.Sysctls![k] ? `: ${cs.Sysctls![k]}` : ''}`));
-  const ulimits = [...(cs.Ulimits ?? [])].sort((a, b) => (a.Name < b.Name ? -1 : 1));
+  const ulimits = [...(cs.Ulimits ?? [])].sort((a, b) => (a.Name! < b.Name! ? -1 : 1));
   if (ulimits.length) out.push('Ulimits:', ...ulimits.map((u) => ` ${u.Name}: ${u.Soft}:${u.Hard}`));
   if (cs.Mounts?.length) {
     out.push('Mounts:');

@@ -60,7 +60,7 @@ class ReplicatedUpdater implements Updater {
   private done = false;
 
   update(service: Service, tasks: Task[], activeNodes: Set<string>, rollback: boolean) {
-    const replicas = service.Spec.Mode.Replicated?.Replicas ?? 1;
+    const replicas = service.Spec.Mode!.Replicated?.Replicas ?? 1;
     const events: ProgressEvent[] = [];
     if (!this.initialized) {
       events.push(overall(0, replicas, rollback));
@@ -137,7 +137,7 @@ class ReplicatedJobUpdater implements Updater {
   private readonly iteration: number;
 
   constructor(service: Service) {
-    const job = service.Spec.Mode.ReplicatedJob!;
+    const job = service.Spec.Mode!.ReplicatedJob!;
     this.concurrent = job.MaxConcurrent ?? 1;
     this.total = job.TotalCompletions ?? this.concurrent;
     this.iteration = service.JobStatus?.JobIteration?.Index ?? 0;

@@ -7,7 +7,8 @@ import { effectiveCaps, parseExtraHost, parseHealth, parseUlimits, validateIp } 
 import { parseCpus, parseInteger, parseKeyValues, parseSize } from '../values';
 import { parseMount } from '../volumes';
 import { familiarString, parseRef, withDefaultTag } from '../../reference';
-import type { ContainerSpec, HealthConfig, RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig } from '../../format/swarm-types';
+import type { ContainerSpec, HealthConfig, RestartPolicy, ServiceMode, RollbackConfig, ServiceSpec, TaskSpec, UpdateConfig } from '../../format/swarm-types';
+import type { Mount as SwarmMount } from '../../../shared/swarm/types';
 import type { CommonServiceFlags, CreateServiceFlags } from './flags';
 import { oneOf, parseDuration, parseFloat32, parseNetwork, parsePlacementPref, parsePublish, parseShellWords, parseUint } from './values';
 
@@ -93,6 +94,8 @@ export function restartPolicy(f: CommonServiceFlags, base?: RestartPolicy): Rest
 }
 
 /** --update-* or --rollback-* into an UpdateConfig on top of `base` (swarmkit's defaults); undefined when none is given. */
+export function updateConfig(f: CommonServiceFlags, which: 'update', base?: UpdateConfig): UpdateConfig | undefined;
+export function updateConfig(f: CommonServiceFlags, which: 'rollback', base?: RollbackConfig): RollbackConfig | undefined;
 export function updateConfig(f: CommonServiceFlags, which: 'update' | 'rollback', base?: UpdateConfig): UpdateConfig | undefined {
   const p = which === 'update' ? { par: f.updateParallelism, delay: f.updateDelay, mon: f.updateMonitor, fail: f.updateFailureAction, ratio: f.updateMaxFailureRatio, order: f.updateOrder } : { par: f.rollbackParallelism, delay: f.rollbackDelay, mon: f.rollbackMonitor, fail: f.rollbackFailureAction, ratio: f.rollbackMaxFailureRatio, order: f.rollbackOrder };
   if (!given(p.par, p.delay, p.mon, p.fail, p.ratio, p.order)) return base;
@@ -209,7 +212,7 @@ export function buildServiceSpec(f: CreateServiceFlags, image: string, args: str
   if (f.tty) cs.TTY = true;
   if (f.readOnly) cs.ReadOnly = true;
   const mounts = (f.mount ?? []).map(parseMount);
-  if (mounts.length) cs.Mounts = mounts;
+  if (mounts.length) cs.Mounts = mounts as SwarmMount[]; // parseMount admits only the API's mount types
   if (f.stopGracePeriod !== undefined) cs.StopGracePeriod = parseDuration(f.stopGracePeriod, '--stop-grace-period');
   if (hc) cs.Healthcheck = hc;
   const hosts = swarmHosts(f.host ?? [], '--host');
@@ -219,7 +222,7 @@ export function buildServiceSpec(f: CreateServiceFlags, image: string, args: str
     ...(f.dnsSearch?.length ? { Search: f.dnsSearch } : {}),
     ...(f.dnsOption?.length ? { Options: f.dnsOption } : {}),
   };
-  if (f.isolation) cs.Isolation = f.isolation;
+  if (f.isolation) cs.Isolation = f.isolation as ContainerSpec['Isolation']; // the daemon checks it
   if (Object.keys(sysctls).length) cs.Sysctls = sysctls;
   if (caps.CapAdd) cs.CapabilityAdd = caps.CapAdd;
   if (caps.CapDrop) cs.CapabilityDrop = caps.CapDrop;

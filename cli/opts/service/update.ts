@@ -7,6 +7,7 @@ import { parseUlimits, validateIp } from '../policy';
 import { parseCpus, parseInteger, parseKeyValues, parseSize } from '../values';
 import { parseMount } from '../volumes';
 import type { ContainerSpec, PortConfig, ServiceSpec, TaskSpec } from '../../format/swarm-types';
+import type { Mount as SwarmMount } from '../../../shared/swarm/types';
 import type { CommonServiceFlags, UpdateServiceFlags } from './flags';
 import { ENDPOINT_MODES, parseLabels, restartPolicy, swarmHosts, taggedImage, updateConfig, type SpecDeps } from './create';
 import { oneOf, parseDuration, parseNetwork, parsePlacementPref, parsePublish, parseShellWords, parseUint } from './values';
@@ -27,8 +28,8 @@ function setString<T extends object>(obj: T, key: keyof T, value: string | undef
 }
 
 /** Apply -rm keys then -add values to a label map (docker's updateLabels). */
-function updateMap(current: Record<string, string> | null | undefined, add: string[] | undefined, rm: string[] | undefined, parse: (v: string[]) => Record<string, string>): Record<string, string> | null | undefined {
-  let out = current ? { ...current } : current;
+function updateMap<M extends Record<string, string> | null | undefined>(current: M, add: string[] | undefined, rm: string[] | undefined, parse: (v: string[]) => Record<string, string>): M | Record<string, string> {
+  let out: M | Record<string, string> = current ? { ...current } : current;
   if (out && rm) for (const k of rm) delete out[k];
   if (add) out = { ...(out ?? {}), ...parse(add) };
   return out;
@@ -51,13 +52,13 @@ function updateMounts(cs: ContainerSpec, add: string[] | undefined, rm: string[]
   if (!add && !rm) return;
   const byTarget = new Map<string, NonNullable<ContainerSpec['Mounts']>[number]>();
   for (const raw of add ?? []) {
-    const m = parseMount(raw);
+    const m = parseMount(raw) as SwarmMount & { Target: string }; // parseMount admits only the API's mount types
     if (byTarget.has(m.Target)) throw new OptionError('duplicate mount target');
     byTarget.set(m.Target, m);
   }
-  for (const m of cs.Mounts ?? []) if (!byTarget.has(m.Target)) byTarget.set(m.Target, m);
+  for (const m of cs.Mounts ?? []) if (!byTarget.has(m.Target!)) byTarget.set(m.Target!, m);
   const removed = new Set(rm ?? []);
-  const mounts = [...byTarget.values()].filter((m) => !removed.has(m.Target)).sort((a, b) => cmpStr(a.Source ?? '', b.Source ?? '') || cmpStr(a.Target, b.Target));
+  const mounts = [...byTarget.values()].filter((m) => !removed.has(m.Target!)).sort((a, b) => cmpStr(a.Source ?? '', b.Source ?? '') || cmpStr(a.Target!, b.Target!));
   if (mounts.length) cs.Mounts = mounts;
   else delete cs.Mounts;
 }
@@ -67,7 +68,7 @@ function updateUlimits(cs: ContainerSpec, add: string[] | undefined, rm: string[
   const byName = new Map((cs.Ulimits ?? []).map((u) => [u.Name, u]));
   for (const k of Object.keys(parseKeyValues(rm ?? [], '--ulimit-rm'))) byName.delete(k);
   for (const u of parseUlimits(add ?? [])) byName.set(u.Name, u);
-  const out = [...byName.values()].sort((a, b) => cmpStr(a.Name, b.Name));
+  const out = [...byName.values()].sort((a, b) => cmpStr(a.Name!, b.Name!));
   if (out.length) cs.Ulimits = out;
   else delete cs.Ulimits;
 }
@@ -353,7 +354,7 @@ export async function updateServiceSpec(current: ServiceSpec, f: UpdateServiceFl
   if (f.placementPrefAdd || f.placementPrefRm) {
     const placement = (task.Placement ??= {});
     const rm = new Set((f.placementPrefRm ?? []).map((p) => parsePlacementPref(p, '--placement-pref-rm').Spread.SpreadDescriptor));
-    const prefs = (placement.Preferences ?? []).filter((p) => !(p.Spread && rm.has(p.Spread.SpreadDescriptor)));
+    const prefs = (placement.Preferences ?? []).filter((p) => !(p.Spread && rm.has(p.Spread.SpreadDescriptor!)));
     prefs.push(...(f.placementPrefAdd ?? []).map((p) => parsePlacementPref(p, '--placement-pref-add')));
     if (prefs.length) placement.Preferences = prefs;
     else delete placement.Preferences;

@@ -33,9 +33,9 @@ export function parseDuration(value: string, flag: string, opts: { positive?: bo
 }
 
 /** A value that must be one of `allowed` (docker leaves some of these to the daemon; the CLI checks them before sending). */
-export function oneOf(value: string, flag: string, allowed: readonly string[]): string {
-  if (!allowed.includes(value)) throw new FlagError(flag, value, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
-  return value;
+export function oneOf<T extends string>(value: string, flag: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new FlagError(flag, value, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+  return value as T;
 }
 
 /** Split a command line into words as a POSIX shell would (quotes, backslashes, # comments). */
@@ -98,7 +98,7 @@ export function parsePublish(raw: string, flag = '-p, --publish'): PortConfig[] 
       switch (key) {
         case 'protocol':
           if (!['tcp', 'udp', 'sctp'].includes(val)) throw new FlagError(flag, raw, `invalid protocol value '${val}'`);
-          p.Protocol = val;
+          p.Protocol = val as PortConfig['Protocol'];
           break;
         case 'mode':
           if (val !== 'ingress' && val !== 'host') throw new FlagError(flag, raw, `invalid publish mode value (${val}): must be either 'ingress' or 'host'`);
@@ -132,7 +132,7 @@ export function parsePublish(raw: string, flag = '-p, --publish'): PortConfig[] 
       const range = /^(\d+)(?:-(\d+))?$/.exec(b.HostPort);
       const first = range ? Number(range[1]) : 0;
       const last = range?.[2] !== undefined ? Number(range[2]) : first;
-      for (let n = first; n <= last; n++) out.push(omitZeroPorts({ Protocol: proto, TargetPort: Number(port), PublishedPort: n, PublishMode: 'ingress' }));
+      for (let n = first; n <= last; n++) out.push(omitZeroPorts({ Protocol: proto as PortConfig['Protocol'], TargetPort: Number(port), PublishedPort: n, PublishMode: 'ingress' }));
     }
   }
   return out.sort((a, b) => (a.TargetPort ?? 0) - (b.TargetPort ?? 0) || (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0));

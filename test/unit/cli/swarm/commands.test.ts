@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { initRequest, initSpec, mergeSwarmSpec, parseNodeAddr } from '../../../../cli/commands/swarm';
 import { mergeNodeUpdate } from '../../../../cli/commands/node';
 import { parseLogDetails, pinImage, scaledSpec, splitLogLine } from '../../../../cli/commands/service';
-import type { ServiceSpec } from '../../../../cli/format/swarm-types';
+import type { NodeSpec, ServiceSpec } from '../../../../cli/format/swarm-types';
 
 describe('cli swarm init/join/update requests', () => {
   it('node addresses take the missing host or port from 0.0.0.0:2377', () => {
@@ -57,7 +57,7 @@ describe('cli swarm init/join/update requests', () => {
 });
 
 describe('cli node update', () => {
-  const spec = { Name: 'n', Role: 'worker', Availability: 'active', Labels: { zone: 'a', rack: '1' } };
+  const spec: NodeSpec = { Name: 'n', Role: 'worker', Availability: 'active', Labels: { zone: 'a', rack: '1' } };
   it('availability, role and labels', () => {
     assert.deepEqual(mergeNodeUpdate(spec, { availability: 'drain', role: 'manager', labelAdd: ['zone=b', 'ssd'], labelRm: ['rack'] }), { Name: 'n', Role: 'manager', Availability: 'drain', Labels: { zone: 'b', ssd: '' } });
     assert.deepEqual(mergeNodeUpdate({ Role: 'worker', Labels: null }, {}), { Role: 'worker', Labels: {} });
@@ -89,8 +89,8 @@ describe('cli service scale, image pinning and logs', () => {
         { architecture: 'unknown', os: 'unknown' },
       ],
     });
-    assert.equal(spec.TaskTemplate.ContainerSpec!.Image, `busybox:latest@${digest}`);
-    assert.deepEqual(spec.TaskTemplate.Placement, { Platforms: [{ Architecture: 'amd64', OS: 'linux' }, { Architecture: '', OS: 'linux' }] });
+    assert.equal(spec.TaskTemplate!.ContainerSpec!.Image, `busybox:latest@${digest}`);
+    assert.deepEqual(spec.TaskTemplate!.Placement, { Platforms: [{ Architecture: 'amd64', OS: 'linux' }, { Architecture: '', OS: 'linux' }] });
   });
   it('log lines: details parsed, context taken out, the rest kept', () => {
     const ctx = 'com.docker.swarm.node.id=node1,com.docker.swarm.service.id=svc1,com.docker.swarm.task.id=task1';

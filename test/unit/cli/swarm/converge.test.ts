@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConvergeTracker, PlainRenderer, progressBar, TtyRenderer, truncError, type ProgressEvent, type StepResult } from '../../../../cli/io/converge';
 import type { Node, Service, Task } from '../../../../cli/format/swarm-types';
+import type { TaskState } from '../../../../shared/swarm/types';
 
 const nodes = (...ids: string[]): Node[] => ids.map((id) => ({ ID: id, Version: { Index: 1 }, Spec: {}, Status: { State: id.startsWith('down') ? 'down' : 'ready' } }));
 
@@ -8,7 +9,7 @@ function service(mode: Service['Spec']['Mode'], extra: Partial<Service> = {}): S
   return { ID: 'svcid', Version: { Index: 1 }, Spec: { Name: 'web', TaskTemplate: {}, Mode: mode }, ...extra };
 }
 
-function task(slot: number, state: string, extra: Partial<Task> = {}): Task {
+function task(slot: number, state: TaskState, extra: Partial<Task> = {}): Task {
   return { ID: `t${slot}-${state}`, Version: { Index: 1 }, ServiceID: 'svcid', Slot: slot, NodeID: 'n1', Spec: {}, DesiredState: 'running', Status: { State: state }, ...extra };
 }
 
@@ -143,7 +144,7 @@ describe('cli converge progress: replicated services', () => {
 describe('cli converge progress: global services and jobs', () => {
   it('global: waits for tasks, then one line per node', () => {
     const svc = service({ Global: {} });
-    const on = (node: string, state: string) => task(0, state, { ID: `${node}-${state}`, NodeID: node });
+    const on = (node: string, state: TaskState) => task(0, state, { ID: `${node}-${state}`, NodeID: node });
     const { out } = plain([
       { at: 0, service: svc, tasks: [] },
       { at: 200, service: svc, tasks: [on('nodeaaaaaaaaaaaaaaaa', 'pending'), on('nodebbbbbbbbbbbbbbbb', 'starting')], nodes: nodes('nodeaaaaaaaaaaaaaaaa', 'nodebbbbbbbbbbbbbbbb') },
@@ -167,7 +168,7 @@ describe('cli converge progress: global services and jobs', () => {
 
   it('replicated job: completions and active tasks, then "job complete" without a verify period', () => {
     const svc = service({ ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } }, { JobStatus: { JobIteration: { Index: 7 } } });
-    const j = (slot: number, state: string, iteration = 7) => task(slot, state, { ID: `${slot}-${state}-${iteration}`, DesiredState: 'complete', JobIteration: { Index: iteration } });
+    const j = (slot: number, state: TaskState, iteration = 7) => task(slot, state, { ID: `${slot}-${state}-${iteration}`, DesiredState: 'complete', JobIteration: { Index: iteration } });
     const { out, last } = plain([
       { at: 0, service: svc, tasks: [j(0, 'running'), j(1, 'starting'), j(0, 'complete', 6)] },
       { at: 200, service: svc, tasks: [j(0, 'complete'), j(1, 'running'), j(2, 'pending')] },
@@ -198,7 +199,7 @@ describe('cli converge progress: global services and jobs', () => {
 
   it('global job: the nodes with tasks at the start are the ones waited for', () => {
     const svc = service({ GlobalJob: {} }, { JobStatus: { JobIteration: { Index: 1 } } });
-    const g = (node: string, state: string) => task(0, state, { ID: `${node}-${state}`, NodeID: node, DesiredState: 'complete', JobIteration: { Index: 1 } });
+    const g = (node: string, state: TaskState) => task(0, state, { ID: `${node}-${state}`, NodeID: node, DesiredState: 'complete', JobIteration: { Index: 1 } });
     const { out, last } = plain([
       { at: 0, service: svc, tasks: [] },
       { at: 200, service: svc, tasks: [g('n1', 'running'), g('n2', 'complete')] },

@@ -42,8 +42,8 @@ const BASE: ServiceSpec = {
 /** BASE with `patch` applied to its container spec, task template and top level. */
 function expected(patch: { cs?: object; task?: object; top?: object }): ServiceSpec {
   const s = structuredClone(BASE);
-  Object.assign(s.TaskTemplate.ContainerSpec!, patch.cs ?? {});
-  Object.assign(s.TaskTemplate, patch.task ?? {});
+  Object.assign(s.TaskTemplate!.ContainerSpec!, patch.cs ?? {});
+  Object.assign(s.TaskTemplate!, patch.task ?? {});
   Object.assign(s, patch.top ?? {});
   return s;
 }

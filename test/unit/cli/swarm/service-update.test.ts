@@ -62,12 +62,12 @@ function changed(change: (s: ServiceSpec) => void): ServiceSpec {
   return s;
 }
 
-const cs = (s: ServiceSpec) => s.TaskTemplate.ContainerSpec!;
+const cs = (s: ServiceSpec) => s.TaskTemplate!.ContainerSpec!;
 
 describe('cli service update: flags applied to the current spec', () => {
   it('no flags: the spec goes back unchanged (only --force forces a redeploy)', async () => {
     assert.deepEqual(await update([]), CURRENT);
-    assert.deepEqual(await update(['--force']), changed((s) => (s.TaskTemplate.ForceUpdate = 3)));
+    assert.deepEqual(await update(['--force']), changed((s) => (s.TaskTemplate!.ForceUpdate = 3)));
   });
   it('does not modify the spec it was given', async () => {
     const before = structuredClone(CURRENT);
@@ -84,13 +84,13 @@ describe('cli service update: flags applied to the current spec', () => {
     ['-w, -u, --hostname; "" clears', ['-w', '/srv', '-u', 'nobody', '--hostname', ''], changed((s) => Object.assign(cs(s), { Dir: '/srv', User: 'nobody' }))],
     ['--mount-add replaces the same target, --mount-rm by target, sorted by source then target', ['--mount-add', 'type=bind,src=/host,dst=/data', '--mount-add', 'type=tmpfs,dst=/tmp'], changed((s) => (cs(s).Mounts = [{ Type: 'tmpfs', Target: '/tmp' }, { Type: 'bind', Source: '/host', Target: '/data' }]))],
     ['--mount-rm', ['--mount-rm', '/data'], changed((s) => delete cs(s).Mounts)],
-    ['--limit-* keeps the other limits; 0 clears', ['--limit-cpu', '0.5', '--limit-memory', '0'], changed((s) => (s.TaskTemplate.Resources!.Limits = { NanoCPUs: 0.5e9 }))],
-    ['--reserve-*', ['--reserve-memory', '32m'], changed((s) => (s.TaskTemplate.Resources!.Reservations = { MemoryBytes: 32 << 20 }))],
-    ['--restart-* on top of the current policy', ['--restart-condition', 'none', '--restart-window', '1m'], changed((s) => (s.TaskTemplate.RestartPolicy = { Condition: 'none', Delay: 5e9, MaxAttempts: 0, Window: 60e9 }))],
-    ['--constraint-add/--constraint-rm, sorted', ['--constraint-add', 'node.labels.z==1', '--constraint-add', 'engine.labels.x==y', '--constraint-rm', 'node.role==worker'], changed((s) => (s.TaskTemplate.Placement!.Constraints = ['engine.labels.x==y', 'node.labels.z==1']))],
-    ['--placement-pref-add/--placement-pref-rm', ['--placement-pref-add', 'spread=node.labels.rack'], changed((s) => (s.TaskTemplate.Placement!.Preferences = [{ Spread: { SpreadDescriptor: 'node.labels.rack' } }]))],
-    ['--network-add/--network-rm by name or ID, sorted by ID', ['--network-add', 'back', '--network-rm', 'front', '--network-add', 'name=extra,alias=x'], changed((s) => (s.TaskTemplate.Networks = [{ Target: 'n-back' }, { Target: 'n-extra', Aliases: ['x'] }]))],
-    ['--replicas and --replicas-max-per-node', ['--replicas', '0', '--replicas-max-per-node', '1'], changed((s) => ((s.Mode.Replicated!.Replicas = 0), (s.TaskTemplate.Placement!.MaxReplicas = 1)))],
+    ['--limit-* keeps the other limits; 0 clears', ['--limit-cpu', '0.5', '--limit-memory', '0'], changed((s) => (s.TaskTemplate!.Resources!.Limits = { NanoCPUs: 0.5e9 }))],
+    ['--reserve-*', ['--reserve-memory', '32m'], changed((s) => (s.TaskTemplate!.Resources!.Reservations = { MemoryBytes: 32 << 20 }))],
+    ['--restart-* on top of the current policy', ['--restart-condition', 'none', '--restart-window', '1m'], changed((s) => (s.TaskTemplate!.RestartPolicy = { Condition: 'none', Delay: 5e9, MaxAttempts: 0, Window: 60e9 }))],
+    ['--constraint-add/--constraint-rm, sorted', ['--constraint-add', 'node.labels.z==1', '--constraint-add', 'engine.labels.x==y', '--constraint-rm', 'node.role==worker'], changed((s) => (s.TaskTemplate!.Placement!.Constraints = ['engine.labels.x==y', 'node.labels.z==1']))],
+    ['--placement-pref-add/--placement-pref-rm', ['--placement-pref-add', 'spread=node.labels.rack'], changed((s) => (s.TaskTemplate!.Placement!.Preferences = [{ Spread: { SpreadDescriptor: 'node.labels.rack' } }]))],
+    ['--network-add/--network-rm by name or ID, sorted by ID', ['--network-add', 'back', '--network-rm', 'front', '--network-add', 'name=extra,alias=x'], changed((s) => (s.TaskTemplate!.Networks = [{ Target: 'n-back' }, { Target: 'n-extra', Aliases: ['x'] }]))],
+    ['--replicas and --replicas-max-per-node', ['--replicas', '0', '--replicas-max-per-node', '1'], changed((s) => ((s.Mode!.Replicated!.Replicas = 0), (s.TaskTemplate!.Placement!.MaxReplicas = 1)))],
     ['--update-* changes only the given fields', ['--update-parallelism', '3', '--update-delay', '2s', '--update-order', 'start-first'], changed((s) => (s.UpdateConfig = { Parallelism: 3, Delay: 2e9, FailureAction: 'pause', Monitor: 5e9, MaxFailureRatio: 0, Order: 'start-first' }))],
     ['--rollback-* starts from the defaults when there is no rollback config', ['--rollback-monitor', '20s'], changed((s) => (s.RollbackConfig = { Parallelism: 1, FailureAction: 'pause', Monitor: 20e9, MaxFailureRatio: 0, Order: 'stop-first' }))],
     ['--endpoint-mode', ['--endpoint-mode', 'dnsrr'], changed((s) => (s.EndpointSpec!.Mode = 'dnsrr'))],
@@ -105,7 +105,7 @@ describe('cli service update: flags applied to the current spec', () => {
     ['--health-cmd starts a health check; --health-retries sets one field', ['--health-cmd', 'true', '--health-retries', '2'], changed((s) => (cs(s).Healthcheck = { Test: ['CMD-SHELL', 'true'], Retries: 2 }))],
     ['--no-healthcheck', ['--no-healthcheck'], changed((s) => (cs(s).Healthcheck = { Test: ['NONE'] }))],
     ['--tty, --read-only, --init; "=false" forms turn them off', ['-t', '--read-only', '--init=false'], changed((s) => ((cs(s).TTY = true), (cs(s).ReadOnly = true), (cs(s).Init = false)))],
-    ['--stop-grace-period, --stop-signal, --log-driver', ['--stop-grace-period', '0s', '--stop-signal', 'SIGQUIT', '--log-driver', 'json-file', '--log-opt', 'max-file=2'], changed((s) => ((cs(s).StopGracePeriod = 0), (cs(s).StopSignal = 'SIGQUIT'), (s.TaskTemplate.LogDriver = { Name: 'json-file', Options: { 'max-file': '2' } })))],
+    ['--stop-grace-period, --stop-signal, --log-driver', ['--stop-grace-period', '0s', '--stop-signal', 'SIGQUIT', '--log-driver', 'json-file', '--log-opt', 'max-file=2'], changed((s) => ((cs(s).StopGracePeriod = 0), (cs(s).StopSignal = 'SIGQUIT'), (s.TaskTemplate!.LogDriver = { Name: 'json-file', Options: { 'max-file': '2' } })))],
     ['--rollback alone (with -d/-q) sends the spec unchanged', ['--rollback', '-d', '-q'], CURRENT],
   ];
   for (const [name, argv, want] of cases) it(name, async () => assert.deepEqual(await update(argv), want));
