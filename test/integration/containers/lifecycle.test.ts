@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { isShoalError } from '../../../shared/errors';
 import { cgroups } from '../../../worker/engine/runtime';
-import { isMountPoint } from '../../../worker/engine/rootfs';
+import { isMountPoint, isOverlayMounted } from '../../../worker/engine/rootfs';
 import { collect, eventually, makeStack, runContainer, type Stack } from './fixture';
 
 function rejectsWith(code: string, re?: RegExp) {
@@ -78,10 +78,13 @@ describe('containers: lifecycle (crun + conmon + overlayfs)', function () {
     const rec = s.cm.get(Id);
     const merged = `${s.config.dataRoot}/containers/${Id}/merged`;
     assert.ok(await isMountPoint(merged));
+    assert.ok(await isOverlayMounted(merged), 'the stat-based check agrees with the mount table');
+    assert.equal(await isOverlayMounted(`${s.config.dataRoot}/containers/${Id}`), false, 'the container directory itself is no overlay mount');
     const dirs = await cgroups.cgroupDirs(`${s.config.cgroupParent}/${Id}`);
     assert.ok(dirs.some(({ dir }) => require('node:fs').existsSync(dir)), 'cgroup exists while running');
     await s.cm.remove(Id, { force: true });
     assert.equal(await isMountPoint(merged), false);
+    assert.equal(await isOverlayMounted(merged), false);
     assert.ok(dirs.every(({ dir }) => !require('node:fs').existsSync(dir)), 'cgroup removed');
     await assert.rejects(fs.stat(`${s.config.dataRoot}/containers/${Id}`));
     assert.throws(() => s.cm.get(Id), rejectsWith('NOT_FOUND'));

@@ -11,7 +11,7 @@ import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
 import { cgroups, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
-import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isMountPoint, mountsUnder } from '../rootfs';
+import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isOverlayMounted, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
 import { containerChanges, type Change } from './changes';
@@ -355,7 +355,7 @@ export class ContainerManager {
 
   private async ensureRootfs(r: ContainerRecord): Promise<void> {
     const target = this.paths.merged(r.Id);
-    if (await isMountPoint(target)) return;
+    if (await isOverlayMounted(target)) return;
     await mountOverlay({ lowerDirs: r.shoal.layerDirs, upperDir: this.paths.upper(r.Id), workDir: this.paths.work(r.Id), target });
   }
 

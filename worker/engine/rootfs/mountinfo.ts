@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface MountEntry {
   id: number;
@@ -50,6 +51,23 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .map((m) => m.mountPoint)
     .filter((p) => p === base || p.startsWith(`${base}/`))
     .sort((a, b) => b.length - a.length);
+}
+
+/** statfs magic of overlayfs. */
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
+/**
+ * Whether an overlay filesystem is mounted on `path`, without reading the mount table (which
+ * grows with every running container and was parsed twice per container start): a mount point
+ * has another device than its parent, and this one must be an overlay.
+ */
+export async function isOverlayMounted(path: string): Promise<boolean> {
+  try {
+    const [here, parent, fsInfo] = await Promise.all([fs.stat(path), fs.stat(dirname(path)), fs.statfs(path)]);
+    return here.dev !== parent.dev && fsInfo.type === OVERLAYFS_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 export async function isMountPoint(path: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { invalid, internal } from '../../../shared/errors';
-import { isMountPoint, mountsUnder } from './mountinfo';
+import { isOverlayMounted, mountsUnder } from './mountinfo';
 
 /** mount(2) copies the option string into one page; longer strings fail with EINVAL. */
 export const MAX_MOUNT_OPTIONS = 4095;
@@ -53,7 +53,7 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
   await fs.mkdir(l.upperDir, { recursive: true, mode: 0o755 });
   await fs.mkdir(l.workDir, { recursive: true, mode: 0o700 });
   await fs.mkdir(l.target, { recursive: true, mode: 0o755 });
-  if (await isMountPoint(l.target)) return;
+  if (await isOverlayMounted(l.target)) return;
   const { options, cwd, links } = overlayMountOptions(l);
   if (links) {
     await fs.rm(dirname(links[0][0]), { recursive: true, force: true });
