@@ -2,6 +2,7 @@
 // backoff when it dies, stop with SIGTERM then SIGKILL. The child's stdout and stderr go to a
 // log file (not through a pipe: a pipe would break the child if the daemon died), and a pid
 // file lets the next start kill a child that outlived a crashed daemon.
+import { withDeadline } from '../signals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, on } from 'node:events';
 import { promises as fs, openSync, closeSync } from 'node:fs';
@@ -237,8 +238,9 @@ export class Supervisor extends EventEmitter {
     void child.exited.then(() => (ended = true));
     const deadline = Date.now() + this.opts.readyTimeoutMs;
     while (!ended && !this.stopping && Date.now() < deadline) {
-      const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - Date.now())), this.stopCtl.signal]);
-      const ok = await this.opts.probe(signal).catch(() => false);
+      const d = withDeadline(Math.max(1, deadline - Date.now()), this.stopCtl.signal);
+      const ok = await this.opts.probe(d.signal).catch(() => false);
+      d.clear();
       if (ok && !ended) return true;
       await Promise.race([sleep(this.opts.probeIntervalMs, undefined, { signal: this.stopCtl.signal }).catch(() => undefined), child.exited]);
     }

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { withDeadline } from '../../shared/signals';
 import type { Router } from '../../shared/api';
 import { API_VERSION, MIN_API_VERSION } from '../../shared/api';
 import type { EventBus, EngineEvent } from '../../shared/events';
@@ -120,7 +121,8 @@ export function registerSystemRoutes(router: Router, src: SystemInfoSource): voi
     const filters = ctx.query.filters();
     const out = ctx.stream('application/json');
     // The subscription ends when the client goes away or when `until` comes.
-    const signal = until !== undefined ? AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, until - Date.now()))]) : ctx.signal;
+    const deadline = until !== undefined ? withDeadline(until - Date.now(), ctx.signal) : undefined;
+    const signal = deadline?.signal ?? ctx.signal;
     const live = src.events.subscribe(signal);
     if (since !== undefined) for (const ev of src.events.history(since, until)) if (eventMatches(ev, filters)) out.writeJson(ev);
     if (until !== undefined && until <= Date.now()) return out.end();
@@ -130,6 +132,7 @@ export function registerSystemRoutes(router: Router, src: SystemInfoSource): voi
         if (eventMatches(ev, filters)) out.writeJson(ev);
       }
     } finally {
+      deadline?.clear();
       out.end();
     }
   });

@@ -229,8 +229,10 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
     const ok = await s.cm.create({ Image: 'busybox', Cmd: ['sleep', '30'], Healthcheck: { Test: ['CMD-SHELL', 'echo fine'], Interval: 100e6, Timeout: 2e9, Retries: 2 } });
     const bad = await s.cm.create({ Image: 'busybox', Cmd: ['sleep', '30'], Healthcheck: { Test: ['CMD', 'false'], Interval: 100e6, Timeout: 2e9, Retries: 2 } });
     await s.cm.start(ok.Id);
-    await s.cm.start(bad.Id);
+    // Right after start, before the first probe (100 ms later); asking after starting the other
+    // container raced that probe on a slow machine.
     assert.equal(s.cm.get(ok.Id).State.Health?.Status, 'starting');
+    await s.cm.start(bad.Id);
     assert.ok(await eventually(() => s.cm.get(ok.Id).State.Health?.Status === 'healthy'));
     assert.ok(await eventually(() => s.cm.get(bad.Id).State.Health?.Status === 'unhealthy'));
     const h = s.cm.get(ok.Id).State.Health!;

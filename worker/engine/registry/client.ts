@@ -1,5 +1,6 @@
 // A client of the distribution (registry v2) API for one repository, over Node's fetch.
 // Every manifest and blob it hands back has been checked against its digest.
+import { withDeadline } from '../../../shared/signals';
 import { createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
 import { ShoalError, unavailable } from '../../../shared/errors';
@@ -401,7 +402,8 @@ export class RegistryClient {
     const scopes = new Set<string>([repositoryScope(this.repository, this.opts.actions)]);
     if (ch.params.scope) for (const s of ch.params.scope.split(' ')) if (s && !s.startsWith(`repository:${this.repository}:`)) scopes.add(s);
     const auth = this.opts.auth;
-    const ctl = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(this.opts.signal ? [this.opts.signal] : [])]);
+    const deadline = withDeadline(this.timeoutMs, this.opts.signal);
+    const ctl = deadline.signal;
     let res: Response;
     try {
       if (auth?.identitytoken) {
@@ -421,9 +423,11 @@ export class RegistryClient {
         }
       }
     } catch (e) {
+      deadline.clear();
       throw networkError(auth?.identitytoken ? 'POST' : 'GET', realmUrl.toString(), e, this.opts.signal);
     }
     const text = await res.text().catch(() => '');
+    deadline.clear();
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError('PERMISSION_DENIED', `${spec.method.charAt(0)}${spec.method.slice(1).toLowerCase()} "${spec.url ?? this.url(spec.path ?? '')}": unauthorized: incorrect username or password`, res.status, parseErrorBody(res.status, text));
     }
