@@ -6,7 +6,7 @@
 // not change them (the loops' caches copy what they alter).
 import { unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/log';
-import { AsyncQueue } from '../store/queue';
+import { AsyncQueue } from '../../shared/queue';
 import type { BatchOp, BatchOptions, BatchResult, ClusterStore, Kind, ListResult, NewObject, StoreEvent, StoreWatch, StoredObject } from '../store';
 import { versionOf } from '../store';
 import type { Clock } from './clock';

@@ -6,7 +6,7 @@
 import type { Etcd3, IWatchResponse } from 'etcd3';
 import { ShoalError, unavailable } from '../../shared/errors';
 import { translateEtcdError } from '../etcd';
-import { AsyncQueue } from './queue';
+import { AsyncQueue } from '../../shared/queue';
 
 export class Compacted extends ShoalError {
   constructor(readonly compactRevision: number) {

@@ -4,7 +4,7 @@
 import { ShoalError, precondition } from '../../shared/errors';
 import { checkId, checkKind, kindPrefix, nameKey, nameOf, objectKey } from './keys';
 import { checkOp, decode, missing, prepareBatch, type PreparedOp } from './ops';
-import { AsyncQueue } from './queue';
+import { AsyncQueue } from '../../shared/queue';
 import { BatchStore } from './single';
 import type { BatchOp, BatchOptions, BatchResult, Kind, ListResult, StoreEvent, StoreWatch, StoredObject } from './types';
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { pushManifest, parseImageManifest } from '../../../worker/engine/registry';
-import { Channel } from '../../../worker/engine/registry/channel';
 import { DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_LAYER_GZIP, OCI_MANIFEST, type ImageManifest } from '../../../worker/engine/registry/mediatypes';
 
 const dg = (c: string) => `sha256:${c.repeat(64)}`;
@@ -59,34 +58,5 @@ describe('registry manifests to push', () => {
     assert.throws(() => parseImageManifest({ mediaType: DOCKER_MANIFEST, digest: dg('d'), raw: Buffer.from(JSON.stringify(bad)) }, 'x'), /invalid descriptor/);
     const neg = { ...ok.m, config: { ...ok.m.config, size: -1 } };
     assert.throws(() => parseImageManifest({ mediaType: DOCKER_MANIFEST, digest: dg('d'), raw: Buffer.from(JSON.stringify(neg)) }, 'x'), /invalid descriptor/);
-  });
-});
-
-describe('registry progress channel', () => {
-  it('delivers items pushed before and after the reader starts, then ends', async () => {
-    const ch = new Channel<number>();
-    ch.push(1);
-    setTimeout(() => {
-      ch.push(2);
-      ch.close();
-      ch.push(3); // after close: dropped
-    }, 5);
-    const got: number[] = [];
-    for await (const x of ch) got.push(x);
-    assert.deepEqual(got, [1, 2]);
-  });
-
-  it('throws the close error after draining', async () => {
-    const ch = new Channel<number>();
-    ch.push(1);
-    ch.close(new Error('boom'));
-    const got: number[] = [];
-    await assert.rejects(
-      (async () => {
-        for await (const x of ch) got.push(x);
-      })(),
-      /boom/,
-    );
-    assert.deepEqual(got, [1]);
   });
 });

@@ -7,7 +7,7 @@ import { logger } from '../../../shared/log';
 import type { Image, ImageStore, PullFn } from '../images';
 import { familiarName, familiarString, fullName, parseNormalized, parseNormalizedTagged, type ImageRef } from '../images';
 import { type AuthConfig, decodeRegistryAuth } from './auth';
-import { Channel } from './channel';
+import { AsyncQueue } from '../../../shared/queue';
 import { RegistryClient, type FetchedManifest } from './client';
 import { DigestMismatchError } from './digest';
 import { resolveEndpoint } from './endpoint';
@@ -215,7 +215,7 @@ export class Distribution {
    * listed in `added`/`heldLayers` for the caller to release.
    */
   private async *fetchImage(c: RegistryClient, m: ImageManifest, layers: Descriptor[], added: string[], heldLayers: string[], signal: AbortSignal): AsyncGenerator<ProgressMessage> {
-    const ch = new Channel<ProgressMessage>();
+    const ch = new AsyncQueue<ProgressMessage>();
     const ctl = new AbortController();
     const inner = AbortSignal.any([signal, ctl.signal]);
     const present = await Promise.all(layers.map((l) => this.store.hasBlob(l.digest)));
@@ -246,10 +246,10 @@ export class Distribution {
       }
     })();
     work.then(
-      () => ch.close(),
+      () => ch.end(),
       (e) => {
         ctl.abort();
-        ch.close((firstError ?? { e }).e);
+        ch.end((firstError ?? { e }).e);
       },
     );
     try {
@@ -260,7 +260,7 @@ export class Distribution {
     }
   }
 
-  private async downloadLayer(c: RegistryClient, l: Descriptor, ch: Channel<ProgressMessage>, added: string[], signal: AbortSignal): Promise<void> {
+  private async downloadLayer(c: RegistryClient, l: Descriptor, ch: AsyncQueue<ProgressMessage>, added: string[], signal: AbortSignal): Promise<void> {
     const id = shortDigest(l.digest);
     const throttle = new Throttle();
     const stream = await c.openBlob(l.digest, l.size, {
@@ -322,7 +322,7 @@ export class Distribution {
     const idOf = (l: Descriptor) => shortDigest(diffIds.get(l.digest) ?? l.digest);
     for (const l of unique) yield layerStatus('Preparing', idOf(l));
 
-    const ch = new Channel<ProgressMessage>();
+    const ch = new AsyncQueue<ProgressMessage>();
     const ctl = new AbortController();
     const inner = AbortSignal.any([signal, ctl.signal]);
     const sem = new Semaphore(this.opts.concurrency ?? 3);
@@ -358,10 +358,10 @@ export class Distribution {
       }
     })();
     work.then(
-      () => ch.close(),
+      () => ch.end(),
       (e) => {
         ctl.abort();
-        ch.close((firstError ?? { e }).e);
+        ch.end((firstError ?? { e }).e);
       },
     );
     try {

@@ -1,9 +1,10 @@
-// A push-to-pull buffer: producers push (stream callbacks, commits), one consumer iterates.
+// A push-to-pull buffer: producers push (stream callbacks, commits, parallel layer transfers),
+// one consumer iterates. Unbounded: producers here are paced by what they wait for.
 export class AsyncQueue<T> implements AsyncIterable<T> {
   private items: T[] = [];
   private wake: (() => void) | undefined;
   private ended = false;
-  private failure: Error | undefined;
+  private failure: { error: unknown } | undefined;
 
   push(item: T): void {
     if (this.ended) return;
@@ -12,10 +13,10 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /** No more items; with an error, the consumer's loop throws it after the buffered items. */
-  end(err?: Error): void {
+  end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.failure = err;
+    if (error !== undefined) this.failure = { error };
     this.notify();
   }
 
@@ -31,12 +32,9 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for (;;) {
-      if (this.items.length > 0) {
-        yield this.items.shift() as T;
-        continue;
-      }
+      while (this.items.length > 0) yield this.items.shift() as T;
       if (this.ended) {
-        if (this.failure) throw this.failure;
+        if (this.failure) throw this.failure.error;
         return;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
