@@ -10,6 +10,9 @@ interface TaskJson {
   Status: { State: string };
 }
 
+/** A replicated busybox service that sleeps. */
+const spec = (name: string, replicas: number) => ({ Name: name, TaskTemplate: { ContainerSpec: { Image: 'busybox', Command: ['sleep', '3600'] } }, Mode: { Replicated: { Replicas: replicas } } });
+
 async function runningCount(lab: TestLab, service: string, exclude?: string): Promise<number> {
   const tasks = await lab.host('m1').client.get<TaskJson[]>('/tasks', { query: { filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }) } });
   return tasks.filter((t) => t.Status.State === 'running' && t.NodeID !== exclude).length;
@@ -35,15 +38,14 @@ async function oneNode(): Promise<{ create10: number; scale50: number }> {
   const lab = await startLab({ managers: 1, workers: 0 });
   const m1 = lab.host('m1').client;
   try {
-    const spec = (replicas: number) => ({ Name: 'one', TaskTemplate: { ContainerSpec: { Image: 'busybox', Command: ['sleep', '3600'] } }, Mode: { Replicated: { Replicas: replicas } } });
     let id = '';
     const create10 = await timed(async () => {
-      id = (await m1.post<{ ID: string }>('/services/create', { body: spec(10) })).ID;
+      id = (await m1.post<{ ID: string }>('/services/create', { body: spec('one', 10) })).ID;
       await until('10 running', async () => (await runningCount(lab, id)) >= 10);
     });
     const scale50 = await timed(async () => {
       const svc = await m1.get<{ Version: { Index: number } }>(`/services/${id}`);
-      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec(50) });
+      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec('one', 50) });
       await until('50 running', async () => (await runningCount(lab, id)) >= 50);
     });
     return { create10, scale50 };
@@ -75,10 +77,9 @@ export async function swarmBench(): Promise<void> {
   const lab = await startLab({ managers: 1, workers: 2 });
   const m1 = lab.host('m1').client;
   try {
-    const spec = (replicas: number) => ({ Name: 'bench', TaskTemplate: { ContainerSpec: { Image: 'busybox', Command: ['sleep', '3600'] } }, Mode: { Replicated: { Replicas: replicas } } });
     let id = '';
     const create = await timed(async () => {
-      id = (await m1.post<{ ID: string }>('/services/create', { body: spec(50) })).ID;
+      id = (await m1.post<{ ID: string }>('/services/create', { body: spec('bench', 50) })).ID;
       await until('50 running', async () => (await runningCount(lab, id)) >= 50);
     });
     const nodes = await m1.get<Array<{ ID: string; Description: { Hostname: string } }>>('/nodes');
@@ -89,7 +90,7 @@ export async function swarmBench(): Promise<void> {
     await until('w2 ready', async () => (await m1.get<{ Status: { State: string } }>(`/nodes/${nodeId('w2')}`)).Status.State === 'ready');
     const scale = await timed(async () => {
       const svc = await m1.get<{ Version: { Index: number } }>(`/services/${id}`);
-      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec(200) });
+      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec('bench', 200) });
       await until('200 running', async () => (await runningCount(lab, id)) >= 200);
     });
     const big = await failover(lab, id, 'w1', nodeId('w1'), 200);

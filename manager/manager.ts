@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
-import { errorMessage, isShoalError, unavailable } from '../shared/errors';
+import { errorMessage, unavailable } from '../shared/errors';
 import { Bus } from '../shared/bus';
 import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
@@ -22,19 +22,11 @@ const log = logger('manager');
 /** The CA's tokens in the API's spelling. */
 const apiTokens = (t: JoinTokens): NonNullable<Swarm['JoinTokens']> => ({ Worker: t.worker, Manager: t.manager });
 
-/** Leader-only work, started with a signal that aborts when leadership ends. */
-export type LeaderWork = (leadership: AbortSignal, m: Manager) => Promise<void>;
-
-/** Services registered on the manager's gRPC endpoint besides the CA (the dispatcher). */
-export type RpcServices = (rpc: RpcServer, m: Manager) => void;
-
 export interface ManagerOptions {
   dataRoot: string;
   state: SwarmState;
   /** Set on `swarm init` only: the cluster object to create. */
   bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription };
-  leaderWork?: LeaderWork[];
-  services?: RpcServices[];
 }
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
@@ -128,9 +120,7 @@ export class Manager {
     // Every manager serves the dispatcher; only the leader's is started (the others answer UNAVAILABLE).
     this.dispatcher = new Dispatcher({ store: this.store, clusterId: state.clusterId, bus: () => ({ urls: [this.busUrl], token: state.busToken }) });
     addDispatcherService(this.rpc, this.dispatcher);
-    for (const add of this.opts.services ?? []) add(this.rpc, this);
-    const [host, port] = [state.listenAddr.slice(0, state.listenAddr.lastIndexOf(':')), state.listenAddr.slice(state.listenAddr.lastIndexOf(':') + 1)];
-    await this.rpc.listen(`${host}:${port}`, serverCredentials(this.identity, 'optional'));
+    await this.rpc.listen(state.listenAddr, serverCredentials(this.identity, 'optional'));
     this.election = new LeaderElection(createEtcdClient(this.etcd.endpoints));
     this.campaigning = this.campaign(signal);
     log.info({ nodeId: state.nodeId, listen: state.listenAddr, etcd: this.etcd.endpoints, nats: this.nats.url }, 'manager started');
@@ -221,13 +211,6 @@ export class Manager {
       await this.dispatcher!.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'dispatcher failed to start'));
       const loops = new LeaderComponents({ store: this.store });
       await loops.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'leader components failed to start'));
-      await Promise.all(
-        (this.opts.leaderWork ?? []).map((w) =>
-          w(lead, this).catch((e) => {
-            if (!lead.aborted || !isShoalError(e, 'CANCELLED')) log.error({ err: errorMessage(e) }, 'leader component failed');
-          }),
-        ),
-      );
       await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
       this.leading = false;
       await loops.stop().catch(() => undefined);

@@ -4,13 +4,10 @@ import { promises as fs } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { invalid } from '../../shared/errors';
+import type { HostPort } from '../etcd/urls';
 
 export const DEFAULT_SWARM_PORT = 2377;
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
 
 function interfaceAddress(name: string): string | undefined {
   return networkInterfaces()[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
@@ -59,4 +56,3 @@ export async function resolveAdvertiseAddr(advertise: string | undefined, listen
   return { host: ip, port: listen.port };
 }
 
-export const joinHostPort = (h: HostPort) => `${h.host}:${h.port}`;

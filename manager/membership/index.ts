@@ -2,4 +2,3 @@ export { Membership, NOT_A_MANAGER_NONE, NOT_A_MANAGER_WORKER, NOT_IN_SWARM, DEF
 export { registerSwarmRoutes } from './routes';
 export { loadSwarmState, portsFor, swarmDir, type SwarmState, type SwarmPorts } from './state';
 export { parseAddr, resolveAdvertiseAddr, DEFAULT_SWARM_PORT } from './addrs';
-export { describeNode } from './describe';

@@ -6,10 +6,11 @@ import { ShoalError, invalid, errorMessage } from '../../shared/errors';
 import { Mutex } from '../../shared/mutex';
 import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
-import type { RootCA } from '../ca';
-import type { Manager, LeaderWork, RpcServices } from '../manager';
-import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr, joinHostPort } from './addrs';
-import { describeNode } from './describe';
+import type { Manager } from '../manager';
+import { joinHostPort } from '../etcd/urls';
+import { DEFAULT_HEARTBEAT_PERIOD_MS } from '../dispatcher/config';
+import { gatherNodeDescription } from '../../worker/agent/session/description';
+import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr } from './addrs';
 import { loadSwarmState, saveSwarmState, removeSwarmState, portsFor, swarmDir, type SwarmState } from './state';
 
 const log = logger('membership');
@@ -24,8 +25,6 @@ export interface Agent {
 export interface MembershipOptions {
   dataRoot: string;
   nodeName: string;
-  services?: RpcServices[];
-  leaderWork?: LeaderWork[];
   /** Start the node's agent (task execution, session with the managers). */
   startAgent?: (state: SwarmState, m: Membership) => Promise<Agent>;
   /** After leaving: remove what the swarm ran here (task containers). */
@@ -59,8 +58,8 @@ export const NOT_IN_SWARM = 'This node is not part of a swarm';
 export const NOT_A_MANAGER_NONE = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 export const NOT_A_MANAGER_WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 
-/** Default heartbeat: short, so a dead node is noticed within the failover target (Docker's is 5 s). */
-export const DEFAULT_HEARTBEAT_NS = 500e6;
+/** Default heartbeat, the dispatcher's: short, so a dead node is noticed within the failover target (Docker's is 5 s). */
+export const DEFAULT_HEARTBEAT_NS = DEFAULT_HEARTBEAT_PERIOD_MS * 1e6;
 
 /** SwarmSpec with shoal's defaults filled in; bad values are refused, naming the field. */
 export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
@@ -136,9 +135,7 @@ export class Membership {
       const m = new Manager({
         dataRoot: this.opts.dataRoot,
         state: s,
-        bootstrap: bootstrap && { spec: bootstrap.spec, availability: bootstrap.availability, description: describeNode(this.opts.nodeName) },
-        services: this.opts.services,
-        leaderWork: this.opts.leaderWork,
+        bootstrap: bootstrap && { spec: bootstrap.spec, availability: bootstrap.availability, description: gatherNodeDescription({ hostname: this.opts.nodeName }) },
       });
       await m.start();
       this.manager_ = m;
@@ -161,9 +158,9 @@ export class Membership {
         nodeId,
         clusterId: newSwarmId(),
         role: 'manager',
-        listenAddr: joinHostPort(listen),
+        listenAddr: joinHostPort(listen.host, listen.port),
         advertiseAddr: advertise.host,
-        managers: [joinHostPort({ host: advertise.host, port: listen.port })],
+        managers: [joinHostPort(advertise.host, listen.port)],
         ports: portsFor(listen.port),
         busToken: randomBytes(24).toString('base64url'),
         createdAt: new Date().toISOString(),
@@ -193,13 +190,13 @@ export class Membership {
       if (!req.JoinToken) throw invalid('a join token is required to join a swarm');
       const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
       const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
-      const remoteAddrs = remotes.map((r) => joinHostPort(parseAddr('remote address', r, { host: '', port: DEFAULT_SWARM_PORT })));
+      const remoteAddrs = remotes.map((r) => parseAddr('remote address', r, { host: '', port: DEFAULT_SWARM_PORT })).map((a) => joinHostPort(a.host, a.port));
       let lastErr: unknown;
       const { enroll } = await import('../../worker/agent/enroll');
       for (const remoteAddr of remoteAddrs) {
         try {
-          const r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: describeNode(this.opts.nodeName), timeoutMs: 15_000 });
-          const state: SwarmState = { nodeId: r.nodeId, clusterId: r.clusterId, role: r.role, listenAddr: joinHostPort(listen), advertiseAddr: advertise.host, managers: remoteAddrs, createdAt: new Date().toISOString() };
+          const r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: gatherNodeDescription({ hostname: this.opts.nodeName }), timeoutMs: 15_000 });
+          const state: SwarmState = { nodeId: r.nodeId, clusterId: r.clusterId, role: r.role, listenAddr: joinHostPort(listen.host, listen.port), advertiseAddr: advertise.host, managers: remoteAddrs, createdAt: new Date().toISOString() };
           try {
             await saveSwarmState(this.opts.dataRoot, state);
             this.state = state;
@@ -242,9 +239,8 @@ export class Membership {
 
   /** The swarm object (GET /swarm) — managers only. */
   async inspect(): Promise<Swarm> {
-    const m = this.manager();
-    const c = await m.cluster();
-    return { ...c, TLSInfo: { ...c.TLSInfo, ...tlsInfo(m.rootCA) } };
+    // The cluster object carries TLSInfo from bootstrap.
+    return this.manager().cluster();
   }
 
   /** POST /swarm/update: a new spec at a version, and token rotation. */
@@ -290,6 +286,3 @@ function checkAvailability(a: unknown): NodeAvailability {
   throw invalid(`invalid availability "${String(a)}": expected active, pause or drain`);
 }
 
-function tlsInfo(ca: RootCA): Record<string, string> {
-  return { TrustRoot: ca.certPem };
-}
