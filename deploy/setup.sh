@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(crun runc conmon etcd-server etcd-client nats-server nftables iproute2 conntrack
+PACKAGES=(crun runc conmon etcd-server etcd-client nats-server nftables iproute2 conntrack curl
           busybox-static docker-registry attr file ca-certificates apache2-utils openssl xz-utils bzip2 zstd)
 
 missing=()
