@@ -17,6 +17,12 @@ describe('containers: limits and isolation (cgroups, caps, seccomp)', function (
 
   const cg = (controller: string, id: string, file: string) => `/sys/fs/cgroup/${controller}${s.config.cgroupParent}/${id}/${file}`;
 
+  it('the engine set favordynmods on the cgroup2 mount, so moving a process into a cgroup skips an RCU wait', async () => {
+    const v2 = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => / - cgroup2 /.test(l) && l.split(' ')[3] === '/');
+    if (!v2) return; // a v1-only machine has nothing to set
+    assert.match(v2.split(' - ')[1], /\bfavordynmods\b/);
+  });
+
   it('memory 64m: a 200 MB allocation is OOM-killed (137, OOMKilled)', async () => {
     const r = await runContainer(s.cm, { Cmd: ['sh', '-c', 'head -c 209715200 /dev/zero | tail > /dev/null'], HostConfig: { Memory: 64 * MiB } });
     assert.equal(r.code, 137);

@@ -10,7 +10,7 @@ import { logger, type Logger } from '../../../shared/log';
 import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
-import { cgroups, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
+import { cgroups, favorDynamicModifications, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
 import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isOverlayMounted, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
@@ -108,6 +108,7 @@ export class ContainerManager {
   static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
     const log = logger('containers');
     const chosen = await selectRuntime(opts.config.runtime, log);
+    await favorDynamicModifications(log);
     const conmon = await findExecutable('conmon');
     if (!conmon) throw new ShoalError('UNAVAILABLE', 'conmon is not installed (Debian package conmon); containers need it as their monitor');
     const m = new ContainerManager(opts, chosen.name, conmon, await hostFacts());

@@ -2,6 +2,7 @@ export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, normalizeCapability, computeCap
 export { defaultSeccompProfile, type SeccompProfile } from './seccomp';
 export { buildOciSpec, buildExecProcess, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE, type OciSpec, type OciSpecInput, type OciMount, type OciProcess, type OciRlimit, type NamespaceMode } from './spec';
 export * as cgroups from './cgroups';
+export { favorDynamicModifications, planFavorDynmods, type FavorPlan } from './favordynmods';
 export { decideRuntime, selectRuntime, findExecutable, HUGETLB_FIX, type RuntimeName, type RuntimeProbe, type RuntimeDecision } from './select';
 export { OciRuntime, parseSignal, SIGNALS, type OciState } from './oci';
 export { conmonCreate, ConmonExec, RuntimeCreateError, resizeTerminal, processAlive, type ConmonPaths } from './conmon';
