@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ShoalError, type ErrorCode } from './errors';
 
 export interface RunOptions {
@@ -10,6 +10,14 @@ export interface RunOptions {
   errorCode?: ErrorCode;
   /** Exit codes that count as success. */
   okCodes?: number[];
+  /**
+   * Wraps the spawn itself, which forks synchronously: the child inherits what the calling
+   * thread has at that moment (a network namespace entered just for it, see shared/sys).
+   * Input is written only after the wrapper returns.
+   */
+  spawnIn?: <T>(spawnChild: () => T) => T;
+  /** Descriptors the child inherits as fds 3, 4, ... */
+  extraFds?: number[];
 }
 
 export interface RunResult {
@@ -32,12 +40,21 @@ export class CommandError extends ShoalError {
 /** Run a command to completion and collect its output; a failing exit is a typed error. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-      signal: opts.signal,
-    });
+    // The first three are pipes whatever follows them, so the streams are there.
+    const start = () =>
+      spawn(cmd, args, {
+        stdio: ['pipe', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        signal: opts.signal,
+      }) as ChildProcessWithoutNullStreams;
+    let child: ReturnType<typeof start>;
+    try {
+      child = opts.spawnIn ? opts.spawnIn(start) : start();
+    } catch (e) {
+      reject(e);
+      return;
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
