@@ -1,9 +1,12 @@
-// Links and network namespaces through iproute2, batched so a container costs two exec calls.
+// Links and network namespaces: namespaces by system call (shared/sys), links through
+// iproute2, batched so a container costs two exec calls.
 import { promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { run } from '../../shared/exec';
 import { internal } from '../../shared/errors';
+import { homeNetnsFd, inNetns, inNewNetns, umount, MNT_DETACH, SyscallError } from '../../shared/sys/syscalls';
+import { attachToBridges } from '../../shared/sys/netdev';
 
 /** One container interface: a veth pair, the host end on a bridge. */
 export interface VethSpec {
@@ -48,11 +51,14 @@ export function macForIp(ip: string): string {
   return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
 
-function containerSide(links: VethSpec[], hostPid: number, withLo: boolean): string {
+/** Where the `ip` child finds the daemon's namespace: inherited as its fd 3. */
+const HOME_NS = '/proc/self/fd/3';
+
+function containerSide(links: VethSpec[], withLo: boolean): string {
   const L: string[] = withLo ? ['link set lo up'] : [];
   for (const l of links) {
-    // Created from inside the container's netns with the peer put straight into the host's (by our PID).
-    L.push(`link add ${l.ifname} address ${l.mac} type veth peer name ${l.hostVeth} netns ${hostPid}`);
+    // Created from inside the container's netns with the peer put straight into the daemon's.
+    L.push(`link add ${l.ifname} address ${l.mac} type veth peer name ${l.hostVeth} netns ${HOME_NS}`);
     L.push(`addr add ${l.ip}/${l.prefix} dev ${l.ifname}`);
     L.push(`link set ${l.ifname} up`);
     if (l.gateway) L.push(`route add default via ${l.gateway} dev ${l.ifname}`);
@@ -60,26 +66,29 @@ function containerSide(links: VethSpec[], hostPid: number, withLo: boolean): str
   return L.join('\n') + '\n';
 }
 
-function hostSide(links: VethSpec[]): string {
-  return links.map((l) => `link set dev ${l.hostVeth} master ${l.bridge} up`).join('\n') + '\n';
+/** The host ends, already in the daemon's namespace: onto their bridges, and up. */
+function attachHostEnds(links: VethSpec[]): void {
+  attachToBridges(links.map((l) => ({ dev: l.hostVeth, bridge: l.bridge })));
 }
 
 /**
- * Create a network namespace bound to `nsPath` and plumb `links` into it: `unshare --net=FILE`
- * runs one `ip -batch` inside the new namespace, then one batch on the host enslaves the host ends.
+ * Create a network namespace bound to `nsPath` and plumb `links` into it: the daemon's main
+ * thread steps into a new namespace just long enough to bind it and fork one `ip -batch`
+ * there, which creates the pairs with their host ends in the daemon's namespace; ioctls then
+ * put those on their bridges.
  */
 export async function createNetns(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
   await fs.mkdir(dirname(nsPath), { recursive: true, mode: 0o711 });
   await fs.writeFile(nsPath, '', { mode: 0o444 });
-  await run('unshare', [`--net=${nsPath}`, 'ip', '-batch', '-'], { input: containerSide(links, process.pid, true), signal });
-  if (links.length) await run('ip', ['-batch', '-'], { input: hostSide(links), signal });
+  await run('ip', ['-batch', '-'], { input: containerSide(links, true), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNewNetns(nsPath, spawnChild) });
+  attachHostEnds(links);
 }
 
 /** Hot-add interfaces to an existing namespace (network connect). */
 export async function addLinks(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
   if (!links.length) return;
-  await run('nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-'], { input: containerSide(links, process.pid, false), signal });
-  await run('ip', ['-batch', '-'], { input: hostSide(links), signal });
+  await run('ip', ['-batch', '-'], { input: containerSide(links, false), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNetns(nsPath, spawnChild) });
+  attachHostEnds(links);
 }
 
 /** Delete host veth ends (their peers go with them); missing ones are fine. Slow: ~30 ms per pair (RCU). */
@@ -95,7 +104,12 @@ export async function removeNetns(nsPath: string): Promise<void> {
   } catch {
     return;
   }
-  await run('umount', [nsPath], { okCodes: [0, 32] });
+  try {
+    umount(nsPath, MNT_DETACH);
+  } catch (e) {
+    // EINVAL: not a mount point (a create cut short before the bind).
+    if (!(e instanceof SyscallError && e.errno === 'EINVAL')) throw e;
+  }
   await fs.rm(nsPath, { force: true });
 }
 

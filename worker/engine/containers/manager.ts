@@ -622,16 +622,8 @@ export class ContainerManager {
     await c.health?.stop();
     c.health = undefined;
     const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.cgroupOf(r)).catch(() => false));
-    const rt = this.runtimeFor(r);
-    // The runtime and the network clean-ups are independent processes: run them side by side.
-    await Promise.all([
-      rt
-        .delete(id, true)
-        .catch((err) => this.log.warn({ err, id }, 'runtime delete failed'))
-        .then(() => cgroups.removeCgroup(this.cgroupOf(r)))
-        .catch((err) => this.log.warn({ err, id }, 'cgroup removal failed')),
-      this.releaseNetwork(r),
-    ]);
+    // The runtime and the network clean-ups are independent: run them side by side.
+    await Promise.all([this.releaseRuntime(r).catch((err) => this.log.warn({ err, id }, 'runtime clean-up failed')), this.releaseNetwork(r)]);
     await fs.rm(this.paths.exitFile(id), { force: true });
     await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
     const ranFor = c.startedAtMs ? Date.now() - c.startedAtMs : Date.now() - Date.parse(r.State.StartedAt);
@@ -672,6 +664,24 @@ export class ContainerManager {
       return;
     }
     if (r.HostConfig.AutoRemove) await this.destroy(c, true);
+  }
+
+  /**
+   * After an exit: free the cgroups and the runtime's state. With its init gone, a container
+   * in its own pid namespace has no process left (the kernel reaps the namespace before the
+   * init's exit is reported), so the cgroups go and the runtime's state directory with them;
+   * otherwise (host or shared pid namespace) `delete --force` kills what is left first.
+   */
+  private async releaseRuntime(r: ContainerRecord): Promise<void> {
+    const rt = this.runtimeFor(r);
+    const cg = this.cgroupOf(r);
+    if (!r.HostConfig.PidMode && (await cgroups.cgroupEmpty(cg))) {
+      await cgroups.removeCgroup(cg);
+      await rt.forgetStopped(r.Id);
+      return;
+    }
+    await rt.delete(r.Id, true).catch((err) => this.log.warn({ err, id: r.Id }, 'runtime delete failed'));
+    await cgroups.removeCgroup(cg);
   }
 
   /** Resolves true when the container is not running, false after `timeoutMs` (undefined: forever). */

@@ -3,6 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { invalid, internal } from '../../../shared/errors';
 import { isOverlayMounted, mountsUnder } from './mountinfo';
+import { mount, umount, MNT_DETACH, SyscallError } from '../../../shared/sys/syscalls';
 
 /** mount(2) copies the option string into one page; longer strings fail with EINVAL. */
 export const MAX_MOUNT_OPTIONS = 4095;
@@ -61,9 +62,12 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
     for (const [link, target] of links) await fs.symlink(target, link);
   }
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, l.target], { cwd });
+    // Relative layer paths resolve against the caller's working directory: mount(8) gets its
+    // own; the daemon's cannot change under its other work.
+    if (cwd) await run('mount', ['-t', 'overlay', 'overlay', '-o', options, l.target], { cwd });
+    else mount('overlay', l.target, 'overlay', 0, options);
   } catch (e) {
-    throw internal(`cannot mount the container's root filesystem: ${e instanceof CommandError ? e.stderr.trim() : String(e)}`, e);
+    throw internal(`cannot mount the container's root filesystem: ${e instanceof CommandError ? e.stderr.trim() : e instanceof Error ? e.message : String(e)}`, e);
   }
 }
 
@@ -71,11 +75,12 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
 export async function unmountAll(target: string): Promise<void> {
   for (const m of await mountsUnder(target)) {
     try {
-      await run('umount', [m]);
+      umount(m);
     } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
       // Busy (a process still has it open): detach it now, the kernel frees it when released.
-      if (e instanceof CommandError && /busy/i.test(e.stderr)) await run('umount', ['-l', m]);
-      else if (!(e instanceof CommandError && /not mounted|no mount point/i.test(e.stderr))) throw e;
+      if (e.errno === 'EBUSY') umount(m, MNT_DETACH);
+      else if (e.errno !== 'EINVAL' && e.errno !== 'ENOENT') throw e;
     }
   }
 }

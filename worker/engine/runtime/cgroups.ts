@@ -38,18 +38,31 @@ export function cgroupModeOf(h: CgroupHierarchy[]): CgroupMode {
   return 'none';
 }
 
+/** The hierarchies as mounted now, read from the mount table. */
 export async function cgroupHierarchies(): Promise<CgroupHierarchy[]> {
   return hierarchiesFrom(await readMountInfo());
 }
 
+let known: Promise<CgroupHierarchy[]> | undefined;
+
+/**
+ * The hierarchies, read once: they change only when the daemon mounts hugetlb at start, which
+ * refreshes them. The mount table grows by two lines per running container, and every start
+ * and exit asks.
+ */
+export function knownHierarchies(refresh = false): Promise<CgroupHierarchy[]> {
+  if (refresh || !known) known = cgroupHierarchies();
+  return known;
+}
+
 /** Where the cgroup `path` ("/shoal/<id>") lives in each hierarchy. */
 export async function cgroupDirs(path: string): Promise<Array<{ hierarchy: CgroupHierarchy; dir: string }>> {
-  return (await cgroupHierarchies()).map((hierarchy) => ({ hierarchy, dir: join(hierarchy.mountPoint, path) }));
+  return (await knownHierarchies()).map((hierarchy) => ({ hierarchy, dir: join(hierarchy.mountPoint, path) }));
 }
 
 /** The v1 directory of one controller for a cgroup path, if that controller is mounted. */
 export async function controllerDir(path: string, controller: string): Promise<string | undefined> {
-  const h = (await cgroupHierarchies()).find((x) => x.version === 1 && x.controllers.includes(controller));
+  const h = (await knownHierarchies()).find((x) => x.version === 1 && x.controllers.includes(controller));
   return h ? join(h.mountPoint, path) : undefined;
 }
 
@@ -78,12 +91,21 @@ async function rmdirTree(dir: string): Promise<void> {
   }
 }
 
+/** Whether no process is left in the cgroup `path` (a missing cgroup is empty). */
+export async function cgroupEmpty(path: string): Promise<boolean> {
+  const h = (await knownHierarchies()).find((x) => x.version === 2 || x.controllers.some((c) => !c.startsWith('name=')));
+  if (!h) return true;
+  const procs = await fs.readFile(join(h.mountPoint, path, 'cgroup.procs'), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return '';
+    throw e;
+  });
+  return procs.trim() === '';
+}
+
 /** Remove the cgroup `path` (and any child cgroups) from every hierarchy. */
 export async function removeCgroup(path: string): Promise<void> {
   const errors: string[] = [];
-  for (const { dir } of await cgroupDirs(path)) {
-    await rmdirTree(dir).catch((e) => errors.push(`${dir}: ${(e as Error).message}`));
-  }
+  await Promise.all((await cgroupDirs(path)).map(({ dir }) => rmdirTree(dir).catch((e) => errors.push(`${dir}: ${(e as Error).message}`))));
   if (errors.length) throw new Error(`cannot remove cgroup ${path}: ${errors.join('; ')}`);
 }
 
@@ -118,7 +140,7 @@ export async function oomKilled(path: string): Promise<boolean> {
     const text = await fs.readFile(join(mem, 'memory.oom_control'), 'utf8').catch(() => '');
     if (text && parseOomControl(text).oomKill > 0) return true;
   }
-  const unified = (await cgroupHierarchies()).find((h) => h.version === 2);
+  const unified = (await knownHierarchies()).find((h) => h.version === 2);
   if (unified) {
     const ev = await fs.readFile(join(unified.mountPoint, path, 'memory.events'), 'utf8').catch(() => '');
     const m = /^oom_kill (\d+)/m.exec(ev);
@@ -140,7 +162,7 @@ export async function cgroupPids(path: string): Promise<number[]> {
 
 /** Whether the memory controller accounts swap (memory.memsw.*), which MemorySwap needs. */
 export async function swapAccounting(): Promise<boolean> {
-  const h = (await cgroupHierarchies()).find((x) => x.version === 1 && x.controllers.includes('memory'));
+  const h = (await knownHierarchies()).find((x) => x.version === 1 && x.controllers.includes('memory'));
   if (!h) return false;
   return fs.access(join(h.mountPoint, 'memory.memsw.limit_in_bytes')).then(() => true, () => false);
 }

@@ -116,6 +116,15 @@ export class OciRuntime {
   }
 
   /**
+   * Forget a container whose processes are all gone and whose cgroups the caller removed: all
+   * the runtime still holds for it is its state directory. Spares the `delete` process (5-14 ms)
+   * on every exit; anything else (a process still in the cgroup) goes through delete --force.
+   */
+  async forgetStopped(id: string): Promise<void> {
+    await fs.rm(join(this.root, id), { recursive: true, force: true });
+  }
+
+  /**
    * Run a process in the container in the foreground and collect its output (health checks).
    * A timeout kills the exec'd process through its pid file.
    */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { run } from '../../../shared/exec';
 import { errorMessage, unavailable } from '../../../shared/errors';
 import type { Logger } from '../../../shared/log';
-import { cgroupHierarchies, cgroupModeOf, type CgroupMode } from './cgroups';
+import { cgroupHierarchies, cgroupModeOf, knownHierarchies, type CgroupMode } from './cgroups';
 
 export type RuntimeName = 'crun' | 'runc';
 
@@ -110,6 +110,7 @@ export async function selectRuntime(requested: RuntimeName, log: Logger): Promis
     p = await probe(requested, paths);
     d = decideRuntime(p, mountError ?? (p.hugetlbMounted ? undefined : 'the mount did not appear'));
   }
+  await knownHierarchies(true);
   switch (d.action) {
     case 'use':
       return { name: d.runtime, path: paths[d.runtime]! };
