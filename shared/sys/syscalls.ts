@@ -2,16 +2,12 @@
 // spawning mount(8), umount(8) or unshare(1) per container cost a fork and an exec each:
 // 4-8 ms apiece on the test machines against well under 1 ms for the call itself.
 // Calls are synchronous on the calling (main) thread. That matters for setns/unshare: they
-// change the namespace of the calling thread only, which is what enterNetns relies on.
+// change the namespace of the calling thread only, which is what inNewNetns and inNetns rely on.
 import { openSync, closeSync } from 'node:fs';
-import { constants as osc } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { ShoalError, type ErrorCode } from '../errors';
 
-export const MS_RDONLY = 0x1;
-export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
-export const MS_REC = 0x4000;
-export const MS_PRIVATE = 0x40000;
 export const MNT_DETACH = 0x2;
 export const CLONE_NEWNET = 0x40000000;
 
@@ -21,8 +17,9 @@ export class SyscallError extends ShoalError {
     readonly syscall: string,
     readonly errno: string,
     detail: string,
+    text: string,
   ) {
-    super(errnoCode(errno), `${syscall}(${detail}): ${errnoText(errno)}`);
+    super(errnoCode(errno), `${syscall}(${detail}): ${text}`);
   }
 }
 
@@ -34,19 +31,6 @@ function errnoCode(errno: string): ErrorCode {
   return 'INTERNAL';
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EPERM: 'operation not permitted',
-  EACCES: 'permission denied',
-  EBUSY: 'device or resource busy',
-  EINVAL: 'invalid argument',
-  ENOTDIR: 'not a directory',
-  ENODEV: 'no such device',
-};
-const errnoText = (e: string) => ERRNO_TEXT[e] ?? e;
-
-const ERRNO_NAMES = new Map(Object.entries(osc.errno).map(([name, n]) => [n, name]));
-
 interface Libc {
   mount: (source: string | null, target: string, fstype: string | null, flags: number, data: string | null) => number;
   umount2: (target: string, flags: number) => number;
@@ -55,6 +39,7 @@ interface Libc {
   socket: (domain: number, type: number, protocol: number) => number;
   ioctl: (fd: number, request: number, arg: Buffer) => number;
   close: (fd: number) => number;
+  strerror: (errno: number) => string;
   errno: () => number;
 }
 
@@ -74,6 +59,7 @@ function load(): Libc {
     socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
     ioctl: lib.func('int ioctl(int fd, unsigned long request, _Inout_ uint8_t *arg)') as Libc['ioctl'],
     close: lib.func('int close(int fd)') as Libc['close'],
+    strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
     errno: () => koffi.errno(),
   };
   return libc;
@@ -81,8 +67,10 @@ function load(): Libc {
 
 function check(rc: number, syscall: string, detail: string): void {
   if (rc === 0) return;
-  const n = load().errno();
-  throw new SyscallError(syscall, ERRNO_NAMES.get(n) ?? `errno ${n}`, detail);
+  const c = load();
+  const n = c.errno();
+  // Lower case, as the daemon's other messages: "invalid argument", "device or resource busy".
+  throw new SyscallError(syscall, getSystemErrorName(-n), detail, c.strerror(n).toLowerCase());
 }
 
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
@@ -104,7 +92,7 @@ export function withControlSocket<T>(fn: (fd: number) => T): T {
   const AF_INET = 2;
   const SOCK_DGRAM_CLOEXEC = 2 | 0o2000000;
   const fd = c.socket(AF_INET, SOCK_DGRAM_CLOEXEC, 0);
-  if (fd < 0) check(-1, 'socket', 'AF_INET');
+  check(fd < 0 ? fd : 0, 'socket', 'AF_INET');
   try {
     return fn(fd);
   } finally {

@@ -1,5 +1,5 @@
-// Links and network namespaces: namespaces by system call (shared/sys), links through
-// iproute2, batched so a container costs two exec calls.
+// Links and network namespaces: namespaces and bridge ports by system call (shared/sys), the
+// rest through one batched `ip` process per container.
 import { promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';

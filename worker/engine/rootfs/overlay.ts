@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
-import { invalid, internal } from '../../../shared/errors';
+import { invalid, internal, errorMessage } from '../../../shared/errors';
 import { isOverlayMounted, mountsUnder } from './mountinfo';
 import { mount, umount, MNT_DETACH, SyscallError } from '../../../shared/sys/syscalls';
 
@@ -67,7 +67,7 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
     if (cwd) await run('mount', ['-t', 'overlay', 'overlay', '-o', options, l.target], { cwd });
     else mount('overlay', l.target, 'overlay', 0, options);
   } catch (e) {
-    throw internal(`cannot mount the container's root filesystem: ${e instanceof CommandError ? e.stderr.trim() : e instanceof Error ? e.message : String(e)}`, e);
+    throw internal(`cannot mount the container's root filesystem: ${e instanceof CommandError ? e.stderr.trim() : errorMessage(e)}`, e);
   }
 }
 
