@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { isShoalError } from '../../../shared/errors';
+import { run } from '../../../shared/exec';
 import { cgroups } from '../../../worker/engine/runtime';
 import { isMountPoint, isOverlayMounted } from '../../../worker/engine/rootfs';
 import { collect, eventually, makeStack, runContainer, type Stack } from './fixture';
@@ -89,6 +90,23 @@ describe('containers: lifecycle (crun + conmon + overlayfs)', function () {
     await assert.rejects(fs.stat(`${s.config.dataRoot}/containers/${Id}`));
     assert.throws(() => s.cm.get(Id), rejectsWith('NOT_FOUND'));
     assert.ok(rec.Name);
+  });
+
+  it('a started container is running in the runtime\'s own view, on the shared init layer', async () => {
+    // start releases crun's exec fifo itself: crun must see the container as started.
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sleep', '30'] });
+    await s.cm.start(Id);
+    const { stdout } = await run('crun', [`--root=${s.config.execRoot}/runtime-crun`, 'state', Id]);
+    const st = JSON.parse(stdout) as { status: string; pid: number };
+    assert.equal(st.status, 'running');
+    assert.equal(st.pid, s.cm.get(Id).State.Pid);
+    await assert.rejects(fs.stat(`${s.config.execRoot}/runtime-crun/${Id}/exec.fifo`));
+    // Every container stacks the one init layer; none gets its own.
+    const layers = s.cm.get(Id).shoal.layerDirs;
+    assert.equal(layers[layers.length - 1], `${s.config.dataRoot}/init-layer`);
+    assert.ok((await fs.stat(`${s.config.dataRoot}/init-layer/etc/hosts`)).isFile());
+    await assert.rejects(fs.stat(`${s.config.dataRoot}/containers/${Id}/init`));
+    await s.cm.remove(Id, { force: true });
   });
 
   it('an exit check that finds the container not yet running does not block later checks', async () => {

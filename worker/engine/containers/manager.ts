@@ -82,6 +82,7 @@ export class ContainerManager {
   private reconcileTimer?: NodeJS.Timeout;
   private closing = false;
   private swapAccounting = false;
+  private sharedInit?: Promise<string>;
 
   private constructor(
     private readonly opts: ContainerManagerOptions,
@@ -245,8 +246,7 @@ export class ContainerManager {
       const runtime = (hc.Runtime as RuntimeName | undefined) || this.defaultRuntime;
 
       await fs.mkdir(dir, { recursive: true, mode: 0o710 });
-      await prepareInitLayer(this.paths.init(id));
-      const layerDirs = [...image.layerDirs, this.paths.init(id)];
+      const layerDirs = [...image.layerDirs, await this.initLayer()];
       await mountOverlay({ lowerDirs: layerDirs, upperDir: this.paths.upper(id), workDir: this.paths.work(id), target: this.paths.merged(id) });
       const rootfs = this.paths.merged(id);
       const user = await this.lookupUser(rootfs, merged.config.User, hc.GroupAdd ?? []);
@@ -352,6 +352,26 @@ export class ContainerManager {
       await this.doStart(c);
       return 'started';
     });
+  }
+
+  /**
+   * The shared init layer, made once per data root. It is built aside and renamed into place:
+   * a lower layer must never change under a mounted overlay, so a complete one is never rewritten.
+   */
+  private initLayer(): Promise<string> {
+    this.sharedInit ??= (async () => {
+      const dir = this.paths.sharedInit;
+      if (await exists(dir)) return dir;
+      const tmp = `${dir}.${process.pid}.tmp`;
+      await fs.rm(tmp, { recursive: true, force: true });
+      await prepareInitLayer(tmp);
+      await fs.rename(tmp, dir);
+      return dir;
+    })().catch((e) => {
+      this.sharedInit = undefined;
+      throw e;
+    });
+    return this.sharedInit;
   }
 
   private async ensureRootfs(r: ContainerRecord): Promise<void> {
@@ -1170,7 +1190,7 @@ export class ContainerManager {
   /** docker diff: what the container's layer adds, changes and deletes. */
   async changes(ref: string): Promise<Change[]> {
     const r = this.must(ref).rec;
-    const image = r.shoal.layerDirs.filter((d) => d !== this.paths.init(r.Id));
+    const image = r.shoal.layerDirs.filter((d) => d !== this.paths.init(r.Id) && d !== this.paths.sharedInit);
     return containerChanges(this.paths.upper(r.Id), image);
   }
 

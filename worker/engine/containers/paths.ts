@@ -24,8 +24,16 @@ export class ContainerPaths {
   merged(id: string): string {
     return join(this.dir(id), 'merged');
   }
+  /** Per-container init layer of containers created before the shared one (still in their records). */
   init(id: string): string {
     return join(this.dir(id), 'init');
+  }
+  /**
+   * <dataRoot>/init-layer: the init layer every container stacks on its image. Its mount points
+   * are the same for all, so it is made once instead of once per container.
+   */
+  get sharedInit(): string {
+    return join(this.config.dataRoot, 'init-layer');
   }
   log(id: string): string {
     return join(this.dir(id), `${id}-json.log`);

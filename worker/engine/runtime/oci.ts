@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { errorMessage, ShoalError } from '../../../shared/errors';
@@ -72,8 +72,36 @@ export class OciRuntime {
     return entries.filter((e) => e.isDirectory()).map((e) => e.name);
   }
 
+  /**
+   * Let a created container's process run. With crun, `start` does no more than open the
+   * state directory's exec.fifo for writing, unlink it and write one byte, which the waiting
+   * init reads before it execs (crun's status.c; poststart hooks and the notify socket, which
+   * shoal never sets, would add more). Doing that here spares a process spawn (~7 ms) on every
+   * start. runc's fifo works the other way round (init writes, start reads), so runc keeps its
+   * own `start`.
+   */
   async start(id: string): Promise<void> {
+    if (this.name === 'crun') return this.releaseExecFifo(id);
     await this.cmd(['start', id]);
+  }
+
+  private async releaseExecFifo(id: string): Promise<void> {
+    const fifo = join(this.root, id, 'exec.fifo');
+    let fh: fs.FileHandle;
+    try {
+      // Non-blocking: with no reader (the init died), open fails with ENXIO instead of hanging.
+      fh = await fs.open(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it is not in the created state' : code === 'ENXIO' ? 'its process is gone' : errorMessage(e);
+      throw new ShoalError('INTERNAL', `cannot start container ${id}: ${why}`);
+    }
+    try {
+      await fs.unlink(fifo); // what crun's status reads as "started"
+      await fh.write(Buffer.of(0));
+    } finally {
+      await fh.close();
+    }
   }
 
   async kill(id: string, signal: number): Promise<void> {
