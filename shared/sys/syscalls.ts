@@ -6,6 +6,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { ShoalError, type ErrorCode } from '../errors';
+import { libc } from './libc';
 
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 0x2;
@@ -43,15 +44,13 @@ interface Libc {
   errno: () => number;
 }
 
-let libc: Libc | undefined;
+let bound: Libc | undefined;
 
-/** Bind libc on first use, so a daemon that never mounts anything never loads the FFI. */
+/** Bind the calls on first use, so a daemon that never mounts anything never loads the FFI. */
 function load(): Libc {
-  if (libc) return libc;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('libc.so.6');
-  libc = {
+  if (bound) return bound;
+  const { koffi, lib } = libc();
+  bound = {
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Libc['mount'],
     umount2: lib.func('int umount2(const char *target, int flags)') as Libc['umount2'],
     unshare: lib.func('int unshare(int flags)') as Libc['unshare'],
@@ -62,7 +61,7 @@ function load(): Libc {
     strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
     errno: () => koffi.errno(),
   };
-  return libc;
+  return bound;
 }
 
 function check(rc: number, syscall: string, detail: string): void {

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ShoalError, errorMessage } from '../../../shared/errors';
 import type { OciRuntime } from './oci';
+import { spawnFast, type FastChild } from '../../../shared/sys/spawn';
 
 /** The runtime refused to create or exec the process; `message` is its stderr. */
 export class RuntimeCreateError extends ShoalError {
@@ -79,20 +79,17 @@ export interface ConmonCreateOptions {
   terminal: boolean;
 }
 
-function spawnConmon(paths: ConmonPaths, args: string[], extraFds: number, cwd: string): { child: ChildProcess; stderr: () => string } {
+function spawnConmon(paths: ConmonPaths, args: string[], attachPipes: boolean, cwd: string): { child: FastChild; stderr: () => string } {
   const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3' };
-  if (extraFds >= 2) {
+  if (attachPipes) {
     env._OCI_STARTPIPE = '4';
     env._OCI_ATTACHPIPE = '5';
   }
-  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'ignore', 'pipe', 'pipe'];
-  for (let i = 0; i < extraFds; i++) stdio.push('pipe');
-  // detached: conmon must not share shoald's process group, so it outlives a daemon restart.
+  // detached: conmon must not share shoald's session, so it outlives a daemon restart.
   // cwd: conmon drops an "oom" marker in its working directory; keep it in the bundle.
-  const child = spawn(paths.conmon, args, { stdio, env, detached: true, cwd });
+  const child = spawnFast(paths.conmon, args, { stdio: ['ignore', 'ignore', 'out', 'out', ...(attachPipes ? (['in', 'out'] as const) : [])], env, detached: true, cwd, ref: false });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  child.unref();
+  (child.stdio[2] as Readable).on('data', (b: Buffer) => (err += b.toString()));
   return { child, stderr: () => err };
 }
 
@@ -124,9 +121,9 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
     '--persist-dir', o.bundle,
     ...(o.stdin && o.leaveStdinOpen ? ['--leave-stdin-open'] : []),
   ];
-  const { child, stderr } = spawnConmon(paths, args, 0, o.bundle);
+  const { child, stderr } = spawnConmon(paths, args, false, o.bundle);
   const sync = new SyncReader(child.stdio[3] as Readable);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = child.exited.then((st) => st.code);
   let timer: NodeJS.Timeout | undefined;
   try {
     const msg = await Promise.race([
@@ -144,7 +141,7 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
   } finally {
     if (timer) clearTimeout(timer);
     (child.stdio[3] as Readable).destroy();
-    child.stderr?.destroy();
+    (child.stdio[2] as Readable).destroy();
   }
 }
 
@@ -164,7 +161,7 @@ export interface ConmonExecOptions {
 /** One exec session under conmon: its attach socket, its pid, and its exit code. */
 export class ConmonExec {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly child: FastChild,
     private readonly sync: SyncReader,
     private readonly stderr: () => string,
   ) {}
@@ -173,7 +170,7 @@ export class ConmonExec {
     await fs.mkdir(paths.socketDir, { recursive: true });
     const args = [...baseArgs(paths, { id: o.containerId, cuuid: o.cuuid, runtime: o.runtime, bundle: o.bundle, stdin: o.stdin, terminal: o.terminal }), '-l', 'none', '--exec', '--exec-process-spec', o.processFile];
     if (o.attach) args.push('--exec-attach');
-    const { child, stderr } = spawnConmon(paths, args, o.attach ? 2 : 0, o.bundle);
+    const { child, stderr } = spawnConmon(paths, args, o.attach, o.bundle);
     const ex = new ConmonExec(child, new SyncReader(child.stdio[3] as Readable), stderr);
     if (o.attach) {
       // conmon blocks on a first start message before it forks at all.
@@ -184,7 +181,7 @@ export class ConmonExec {
 
   /** Resolves when the attach socket exists (attach mode only). */
   async attachReady(): Promise<void> {
-    const pipe = (this.child.stdio as unknown as Readable[])[5];
+    const pipe = this.child.stdio[5] as Readable;
     await new Promise<void>((resolve, reject) => {
       const onData = () => {
         cleanup();
@@ -231,7 +228,7 @@ export class ConmonExec {
   }
 
   dispose(): void {
-    for (const s of this.child.stdio as unknown as Array<Readable | Writable | null>) s?.destroy();
+    for (const s of this.child.stdio) s?.destroy();
   }
 }
 
