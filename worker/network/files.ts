@@ -1,6 +1,6 @@
 // The container's /etc/hosts and /etc/resolv.conf. Pure rendering from inputs.
 import { invalid } from '../../shared/errors';
-import { isIPv4 } from './ipv4';
+import { isIPv4 } from '../../shared/net/ipv4';
 
 export interface ResolvConf {
   nameservers: string[];

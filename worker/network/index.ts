@@ -1,7 +1,7 @@
 export { NetworkManager, type NetworkManagerOptions, type NetworkCreateRequest } from './manager';
 export { tableName } from './nft';
 export { parsePublishSpec, wantedBindings, assignHostPorts, portsReport, type Binding } from './ports';
-export { DEFAULT_POOLS } from './ipam';
+export { DEFAULT_POOLS } from '../../shared/net/ipam';
 
 /** How the network routes find a container; the lead wires it to the containers module. */
 export interface ContainerLookup {

@@ -12,7 +12,7 @@ import { logger } from '../../shared/log';
 import { parseDurationMs } from '../../shared/units';
 import { Mutex } from '../../shared/mutex';
 import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord } from './state';
-import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner, type PoolRequest } from './ipam';
+import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner, type PoolRequest } from '../../shared/net/ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
 import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';

@@ -1,7 +1,7 @@
 // Published ports: parse `-p` specs and PortBindings, choose host ports, report them as Docker does. Pure.
 import { invalid, conflict } from '../../shared/errors';
 import type { PortBinding, PortMap } from '../engine/contracts';
-import { isIPv4 } from './ipv4';
+import { isIPv4 } from '../../shared/net/ipv4';
 
 export type Proto = 'tcp' | 'udp' | 'sctp';
 const PROTOS: Proto[] = ['tcp', 'udp', 'sctp'];

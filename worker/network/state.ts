@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic, readJson } from '../../shared/fsutil';
 import type { PortMap } from '../engine/contracts';
-import type { Allocations, Pool, PoolRequest } from './ipam';
+import type { Allocations, Pool, PoolRequest } from '../../shared/net/ipam';
 import type { Binding } from './ports';
 
 export type Driver = 'bridge' | 'host' | 'null';

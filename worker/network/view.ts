@@ -2,7 +2,7 @@
 import type { EndpointSettings } from '../engine/contracts';
 import { invalid } from '../../shared/errors';
 import { shortId } from '../../shared/ids';
-import { prefixLength } from './ipam';
+import { prefixLength } from '../../shared/net/ipam';
 import type { Attachment, ContainerRecord, NetworkRecord } from './state';
 
 /** The names a container answers to on a user-defined network (Docker's DNSNames). */

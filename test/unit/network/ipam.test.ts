@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { allocate, choosePool, newAllocations, poolFromGatewayCidr, release, releaseOwner, type Pool } from '../../../worker/network/ipam';
+import { allocate, choosePool, newAllocations, poolFromGatewayCidr, release, releaseOwner, type Pool } from '../../../shared/net/ipam';
 import { isShoalError } from '../../../shared/errors';
-import { overlaps, parseCidr } from '../../../worker/network/ipv4';
+import { overlaps, parseCidr } from '../../../shared/net/ipv4';
 
 describe('network/ipam', () => {
   describe('choosePool', () => {

@@ -1,6 +1,6 @@
-// IP address management for bridge networks: choose a subnet, hand out addresses, take them back.
+// IP address management for local bridge and cluster (overlay) networks: choose a subnet, hand out addresses, take them back.
 // Pure functions over plain state objects; the network manager persists that state.
-import { ShoalError, invalid, conflict } from '../../shared/errors';
+import { ShoalError, invalid, conflict } from '../errors';
 import { parseIPv4, formatIPv4, parseCidr, formatCidr, contains, within, overlaps, last, size, isIPv4, type Cidr } from './ipv4';
 
 /** IPAM.Config[] entry as the Docker API gives it. */

@@ -1,5 +1,5 @@
 // IPv4 address and prefix arithmetic on unsigned 32-bit numbers. Pure.
-import { invalid } from '../../shared/errors';
+import { invalid } from '../errors';
 
 export interface Cidr {
   /** The network address (host bits cleared). */
