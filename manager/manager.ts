@@ -1,6 +1,8 @@
 // A manager node: its etcd member and NATS server as supervised children, the store over
 // etcd, the CA and the gRPC endpoint, and the leader election that starts the leader-only
 // components. Everything here is composition; the logic lives in the modules it starts.
+import { createNetwork } from './networks';
+import { hostRoutes } from '../shared/net/routes';
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
@@ -153,6 +155,8 @@ export class Manager {
       ManagerStatus: { Leader: true, Reachability: 'reachable', Addr: `${s.advertiseAddr}:${s.ports!.grpc}` },
     };
     await this.store.create('nodes', node as never);
+    // Docker's routing-mesh network, made with the swarm (a user may remove it and make another).
+    await createNetwork({ store: this.store, newId: newSwarmId, now: () => new Date(), hostRoutes }, { Name: 'ingress', Labels: {}, DriverConfiguration: { Name: 'overlay' }, Ingress: true, IPAMOptions: { Driver: { Name: 'default' } }, Scope: 'swarm' });
   }
 
   async cluster(): Promise<Swarm> {

@@ -19,6 +19,8 @@ const NOUNS: Record<Kind, string> = {
   networks: 'network',
   secrets: 'secret',
   configs: 'config',
+  // Address management state, the allocator's own: the cluster's subnets and VNIs, one pool per network.
+  ipam: 'address pool',
 };
 
 /** Kinds whose Spec.Name is unique in the cluster and never changes. */

@@ -1,7 +1,7 @@
 // The cluster store's contract (DESIGN principle 7): the etcd store and the in-memory store both
 // implement ClusterStore and pass the one conformance suite.
 
-export const KINDS = ['cluster', 'nodes', 'services', 'tasks', 'networks', 'secrets', 'configs'] as const;
+export const KINDS = ['cluster', 'nodes', 'services', 'tasks', 'networks', 'secrets', 'configs', 'ipam'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface ObjectVersion {

@@ -443,6 +443,46 @@ export interface Service {
 }
 
 // ---------------------------------------------------------------------------------------
+// Networks (swarm scope)
+
+export interface IPAMConfig {
+  Subnet?: string;
+  Gateway?: string;
+  Range?: string;
+}
+
+export interface IPAMOptions {
+  Driver?: Driver;
+  Configs?: IPAMConfig[];
+}
+
+/** What the user asks for; the allocator fills in the network's subnet and VNI. */
+export interface NetworkSpec {
+  Name: string;
+  Labels?: Labels;
+  DriverConfiguration?: Driver;
+  IPv6Enabled?: boolean;
+  Internal?: boolean;
+  Attachable?: boolean;
+  /** The routing-mesh network; there is one, made at swarm init. */
+  Ingress?: boolean;
+  IPAMOptions?: IPAMOptions;
+  Scope?: 'swarm';
+}
+
+export interface Network {
+  ID: string;
+  Version?: ObjectVersion;
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec: NetworkSpec;
+  /** The driver's allocation: the VXLAN ID (com.docker.network.driver.overlay.vxlanid_list). */
+  DriverState?: Driver;
+  /** The allocated subnet and gateway. */
+  IPAMOptions?: IPAMOptions;
+}
+
+// ---------------------------------------------------------------------------------------
 // Tasks
 
 export type TaskState =

@@ -2,12 +2,16 @@ import type { Router } from '../../shared/api';
 import { invalid, notFound } from '../../shared/errors';
 import type { EndpointSettings, NetworkSetupResult } from '../engine/contracts';
 import type { ContainerLookup, NetworkManager, NetworkCreateRequest } from '../network';
+import type { ClusterNetworks } from '../../manager/networks/api';
+import { isShoalError } from '../../shared/errors';
 
 export interface NetworkRouteDeps {
   networks: NetworkManager;
   containerLookup?: ContainerLookup;
   /** Told after connect/disconnect changed a container's networking (to update its inspect data and /etc/hosts). */
   onEndpointsChanged?: (containerId: string, result: NetworkSetupResult) => Promise<void>;
+  /** The swarm's networks, listed beside the local ones (on a manager). */
+  cluster?: ClusterNetworks;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -25,24 +29,55 @@ export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): v
     return { id: ref, name: ref };
   }
 
-  router.get('/networks', (ctx) => {
-    ctx.json200(networks.listNetworks(ctx.query.filters()));
+  const { cluster } = deps;
+  /** Local first, as dockerd looks; NOT_FOUND from the local side lets the swarm's answer. */
+  async function localOr<T>(local: () => T | Promise<T>, swarm: () => Promise<T | undefined>): Promise<T> {
+    try {
+      return await local();
+    } catch (e) {
+      if (!cluster || !isShoalError(e, 'NOT_FOUND')) throw e;
+      const found = await swarm();
+      if (found === undefined) throw e;
+      return found;
+    }
+  }
+
+  router.get('/networks', async (ctx) => {
+    const filters = ctx.query.filters();
+    const local = networks.listNetworks(filters);
+    ctx.json200(cluster ? [...local, ...(await cluster.list(filters))] : local);
   });
 
-  router.get('/networks/:id', (ctx) => {
+  router.get('/networks/:id', async (ctx) => {
     const scope = ctx.query.str('scope');
-    if (scope && scope !== 'local') throw notFound(`network ${ctx.params.id} not found`);
-    ctx.json200(networks.inspectNetwork(ctx.params.id));
+    const id = ctx.params.id;
+    if (scope === 'swarm') {
+      const n = await cluster?.find(id);
+      if (!n) throw notFound(`network ${id} not found`);
+      ctx.json200(n);
+      return;
+    }
+    if (scope && scope !== 'local') throw notFound(`network ${id} not found`);
+    ctx.json200(scope === 'local' || !cluster ? networks.inspectNetwork(id) : await localOr(() => networks.inspectNetwork(id), () => cluster.find(id)));
   });
 
   router.post('/networks/create', async (ctx) => {
     const body = await ctx.json<NetworkCreateRequest>();
     if (!isObject(body)) throw invalid('invalid network config: expected a JSON object');
+    if (cluster?.wants(body)) {
+      ctx.send(201, await cluster.create(body));
+      return;
+    }
     ctx.send(201, await networks.createNetwork(body));
   });
 
   router.delete('/networks/:id', async (ctx) => {
-    await networks.removeNetwork(ctx.params.id);
+    const id = ctx.params.id;
+    try {
+      await networks.removeNetwork(id);
+    } catch (e) {
+      if (!cluster || !isShoalError(e, 'NOT_FOUND') || !(await cluster.remove(id))) throw e;
+    }
     ctx.noContent();
   });
 

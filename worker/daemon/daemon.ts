@@ -6,7 +6,8 @@ import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
 import { Membership, registerSwarmRoutes, swarmDir } from '../../manager/membership';
 import { TASK_ID_LABEL } from '../agent/tasks/config';
-import { registerControlRoutes } from '../../manager/api';
+import { registerControlRoutes, type ControlContext } from '../../manager/api';
+import { clusterNetworks } from '../../manager/networks';
 import { BusLogSource } from '../../manager/logs/bus-logs';
 import { newSwarmId } from '../../manager/ca/ids';
 import type { DaemonConfig } from './config';
@@ -40,10 +41,8 @@ export class Daemon {
       },
     });
     const membership = this.membership;
-    const router = engineRouter(engine, { info: async () => ({ ...(await engine.info()), Swarm: await membership.info() }) });
-    registerSwarmRoutes(router, membership);
     // The control API reads the manager of the moment: init, join and leave change it.
-    registerControlRoutes(router, {
+    const control: ControlContext = {
       get store() {
         return membership.manager().store;
       },
@@ -56,7 +55,10 @@ export class Daemon {
       events: engine.events,
       newId: newSwarmId,
       now: () => new Date(),
-    });
+    };
+    const router = engineRouter(engine, { info: async () => ({ ...(await engine.info()), Swarm: await membership.info() }), clusterNetworks: clusterNetworks(control) });
+    registerSwarmRoutes(router, membership);
+    registerControlRoutes(router, control);
     await membership.open();
     this.server = new ApiServer(router, logger('api'));
     await this.server.listen(this.config.listeners);

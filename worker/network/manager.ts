@@ -12,7 +12,7 @@ import { logger } from '../../shared/log';
 import { parseDurationMs } from '../../shared/units';
 import { Mutex } from '../../shared/mutex';
 import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord } from './state';
-import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner, type PoolRequest } from '../../shared/net/ipam';
+import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner } from '../../shared/net/ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
 import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
@@ -38,23 +38,8 @@ export interface NetworkManagerOptions {
   dnsPort?: number;
 }
 
-/** What POST /networks/create takes. */
-export interface NetworkCreateRequest {
-  Name?: string;
-  Driver?: string;
-  Scope?: string;
-  Internal?: boolean;
-  Attachable?: boolean;
-  Ingress?: boolean;
-  ConfigOnly?: boolean;
-  ConfigFrom?: { Network?: string } | null;
-  EnableIPv4?: boolean;
-  EnableIPv6?: boolean;
-  IPAM?: { Driver?: string; Config?: PoolRequest[] | null; Options?: Record<string, string> | null } | null;
-  Options?: Record<string, string> | null;
-  Labels?: Record<string, string> | null;
-  CheckDuplicate?: boolean;
-}
+export type { NetworkCreateRequest } from '../../shared/net/request';
+import type { NetworkCreateRequest } from '../../shared/net/request';
 
 const PREDEFINED = ['bridge', 'host', 'none'];
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

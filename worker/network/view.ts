@@ -1,6 +1,5 @@
 // Docker API shapes of networks and endpoints, and list filters. Pure.
 import type { EndpointSettings } from '../engine/contracts';
-import { invalid } from '../../shared/errors';
 import { shortId } from '../../shared/ids';
 import { prefixLength } from '../../shared/net/ipam';
 import type { Attachment, ContainerRecord, NetworkRecord } from './state';
@@ -82,39 +81,4 @@ export function networkJson(n: NetworkRecord, containers: Record<string, Network
   };
 }
 
-const truthy = (v: string) => {
-  if (['true', '1'].includes(v.toLowerCase())) return true;
-  if (['false', '0'].includes(v.toLowerCase())) return false;
-  throw invalid(`invalid filter 'dangling=${v}': expected true or false`);
-};
-
-export function labelMatches(labels: Record<string, string>, spec: string): boolean {
-  const i = spec.indexOf('=');
-  return i < 0 ? spec in labels : labels[spec.slice(0, i)] === spec.slice(i + 1);
-}
-
-const NETWORK_FILTERS = new Set(['name', 'id', 'label', 'driver', 'type', 'dangling', 'scope']);
-
-/** GET /networks filters. `inUse`: the network has endpoints. */
-export function networkMatches(n: NetworkRecord, filters: Map<string, string[]>, inUse: boolean): boolean {
-  for (const [key, values] of filters) {
-    if (!NETWORK_FILTERS.has(key)) throw invalid(`invalid filter '${key}'`);
-    if (!values.length) continue;
-    const ok = values.some((v) => {
-      switch (key) {
-        case 'name': return n.name.includes(v);
-        case 'id': return n.id.startsWith(v) || n.id.includes(v);
-        case 'label': return labelMatches(n.labels, v);
-        case 'driver': return n.driver === v;
-        case 'scope': return v === 'local';
-        case 'type':
-          if (v !== 'custom' && v !== 'builtin') throw invalid(`invalid filter 'type=${v}': expected custom or builtin`);
-          return (v === 'builtin') === n.predefined;
-        case 'dangling': return truthy(v) ? !inUse && !n.predefined : inUse || n.predefined;
-        default: return true;
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
-}
+export { labelMatches, networkMatches } from '../../shared/net/filters';

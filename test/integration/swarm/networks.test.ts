@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { SHOAL, startDaemon, type TestDaemon } from '../../helpers/daemon';
+import { docker, runCli } from '../../helpers/docker';
+import { ApiError } from '../../../shared/client';
+import { overlaps, parseCidr } from '../../../shared/net/ipv4';
+
+interface NetworkJson {
+  Id: string;
+  Name: string;
+  Scope: string;
+  Driver: string;
+  Ingress: boolean;
+  IPAM: { Config: Array<{ Subnet: string; Gateway: string }> };
+  Options: Record<string, string>;
+}
+
+const status = (e: unknown) => (e instanceof ApiError ? e.status : 0);
+
+describe('swarm networks: create, list, inspect, remove (one manager, real etcd)', function () {
+  this.timeout(90_000);
+  let d: TestDaemon;
+  const port = 26000 + Math.floor(Math.random() * 1000) * 6;
+  const swarmNets = async () => (await d.client.get<NetworkJson[]>('/networks')).filter((n) => n.Scope === 'swarm');
+
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d?.client.post('/swarm/leave', { query: { force: 1 } }).catch(() => undefined);
+    await d?.destroy();
+  });
+
+  it('outside a swarm, an overlay network is refused with dockerd\'s message and nothing is made', async () => {
+    const r = await docker(d.host, ['network', 'create', '-d', 'overlay', 'early']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /This node is not a swarm manager\. Use "docker swarm init"/);
+    assert.equal((await d.client.get<NetworkJson[]>('/networks')).some((n) => n.Name === 'early'), false);
+  });
+
+  it('swarm init makes the ingress network; docker network create/ls/inspect/rm work on overlay networks', async () => {
+    const init = await docker(d.host, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${port}`]);
+    assert.equal(init.code, 0, init.stderr);
+    const [ingress] = await swarmNets();
+    assert.equal(ingress.Name, 'ingress');
+    assert.equal(ingress.Ingress, true);
+    assert.equal(ingress.Driver, 'overlay');
+    assert.match(ingress.IPAM.Config[0].Subnet, /^10\.\d+\.\d+\.0\/24$/);
+
+    const made = await docker(d.host, ['network', 'create', '-d', 'overlay', '--attachable', '--label', 'tier=front', 'front']);
+    assert.equal(made.code, 0, made.stderr);
+    const id = made.stdout.trim();
+    const ls = await docker(d.host, ['network', 'ls', '--filter', 'scope=swarm', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']);
+    assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['front overlay swarm', 'ingress overlay swarm']);
+    const inspect = await docker(d.host, ['network', 'inspect', 'front']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    const [n] = JSON.parse(inspect.stdout) as NetworkJson[];
+    assert.equal(n.Id, id);
+    assert.equal(n.Scope, 'swarm');
+    assert.ok(!overlaps(parseCidr(n.IPAM.Config[0].Subnet), parseCidr(ingress.IPAM.Config[0].Subnet)));
+    assert.notEqual(n.Options['com.docker.network.driver.overlay.vxlanid_list'], ingress.Options['com.docker.network.driver.overlay.vxlanid_list']);
+    // A local network and a swarm network side by side in one list.
+    assert.ok((await d.client.get<NetworkJson[]>('/networks')).some((x) => x.Name === 'bridge' && x.Scope === 'local'));
+
+    const rm = await docker(d.host, ['network', 'rm', 'front']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual((await swarmNets()).map((x) => x.Name), ['ingress']);
+
+    // The shoal CLI, same verbs and flags.
+    const shoal = (...args: string[]) => runCli(process.execPath, [SHOAL, '-H', d.host, ...args]);
+    const sm = await shoal('network', 'create', '-d', 'overlay', '--subnet', '10.150.0.0/24', 'viashoal');
+    assert.equal(sm.code, 0, sm.stderr);
+    assert.equal((await shoal('network', 'inspect', 'viashoal', '--format', '{{.Scope}} {{.Driver}} {{json .IPAM.Config}}')).stdout.trim(), 'swarm overlay [{"Subnet":"10.150.0.0/24","Gateway":"10.150.0.1"}]');
+    const taken = await shoal('network', 'create', '-d', 'overlay', '--subnet', '10.150.0.128/25', 'clash');
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /overlaps 10\.150\.0\.0\/24 of network viashoal/);
+    assert.equal((await shoal('network', 'rm', 'viashoal')).code, 0);
+    assert.deepEqual((await swarmNets()).map((x) => x.Name), ['ingress']);
+  });
+
+  it('bad input gets a clear 4xx and changes nothing', async () => {
+    const before = await swarmNets();
+    const cases: Array<[string[], RegExp]> = [
+      [['network', 'create', '-d', 'overlay', '--subnet', '10.0.0.0/8', 'clash'], /Pool overlaps with other one on this address space \(10\.0\.0\.0\/8 overlaps .* of network ingress\)/],
+      [['network', 'create', '-d', 'overlay', '--opt', 'encrypted', 'secret'], /IPsec ESP/],
+      [['network', 'create', '-d', 'overlay', 'ingress'], /network with name ingress already exists/],
+      [['network', 'rm', 'no-such-net'], /network no-such-net not found/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await docker(d.host, args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    await assert.rejects(d.client.post('/networks/create', { body: { Name: 'x', Driver: 'overlay', Bogus: true } }), (e) => status(e) === 400 && /Bogus: unknown field/.test((e as Error).message));
+    // The CLI checks this one itself; the API refuses it too.
+    const gw = { Name: 'gw', Driver: 'overlay', IPAM: { Config: [{ Subnet: '10.77.0.0/24', Gateway: '10.78.0.1' }] } };
+    await assert.rejects(d.client.post('/networks/create', { body: gw }), (e) => status(e) === 400 && /gateway 10\.78\.0\.1 is not a usable address of subnet 10\.77\.0\.0\/24/.test((e as Error).message));
+    assert.deepEqual(await swarmNets(), before);
+  });
+
+  it('a network in use by a service cannot be removed; the message names the service', async () => {
+    assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'back'])).code, 0);
+    const svc = await docker(d.host, ['service', 'create', '--detach', '--name', 'api', '--network', 'back', 'busybox', 'sleep', '600']);
+    assert.equal(svc.code, 0, svc.stderr);
+    const refused = await docker(d.host, ['network', 'rm', 'back']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /network back is in use by service api/);
+    const ingress = await docker(d.host, ['network', 'rm', 'ingress'], { input: 'y\n' });
+    assert.equal(ingress.code, 0, `no service publishes an ingress port: the ingress network may go, as in Docker: ${ingress.stderr}`);
+    assert.equal((await swarmNets()).some((n) => n.Ingress), false, 'the ingress network is gone');
+    assert.equal((await docker(d.host, ['service', 'rm', 'api'])).code, 0);
+    // Once the service's tasks have stopped, the network goes.
+    const deadline = Date.now() + 30_000;
+    let r = await docker(d.host, ['network', 'rm', 'back']);
+    while (r.code !== 0 && Date.now() < deadline) {
+      assert.match(r.stderr, /in use|active endpoints/);
+      await new Promise((ok) => setTimeout(ok, 200));
+      r = await docker(d.host, ['network', 'rm', 'back']);
+    }
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await swarmNets(), []);
+  });
+
+  it('concurrent creations never share a subnet or a VNI; a contested subnet goes to exactly one', async () => {
+    const auto = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => d.client.post<{ Id: string }>('/networks/create', { body: { Name: `par${i}`, Driver: 'overlay' } })));
+    assert.ok(auto.every((r) => r.status === 'fulfilled'), JSON.stringify(auto.filter((r) => r.status === 'rejected')));
+    const nets = await swarmNets();
+    const subnets = nets.map((n) => n.IPAM.Config[0].Subnet);
+    const vnis = nets.map((n) => n.Options['com.docker.network.driver.overlay.vxlanid_list']);
+    assert.equal(new Set(subnets).size, nets.length, `subnets: ${subnets.join(' ')}`);
+    assert.equal(new Set(vnis).size, nets.length, `VNIs: ${vnis.join(' ')}`);
+    for (const a of subnets) for (const b of subnets) if (a !== b) assert.ok(!overlaps(parseCidr(a), parseCidr(b)), `${a} overlaps ${b}`);
+
+    const contested = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => d.client.post('/networks/create', { body: { Name: `same${i}`, Driver: 'overlay', IPAM: { Config: [{ Subnet: '10.123.0.0/24' }] } } })));
+    assert.equal(contested.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of contested) if (r.status === 'rejected') assert.equal(status(r.reason), 403, String(r.reason));
+    for (const n of await swarmNets()) await d.client.delete(`/networks/${n.Id}`);
+    assert.deepEqual(await swarmNets(), []);
+  });
+});
