@@ -1,1 +1,2 @@
-export { Allocator, ALLOCATED_MESSAGE, noNetworks, needsAllocation, type AllocatorOptions, type AttachFn } from './allocator';
+export { Allocator, ALLOCATED_MESSAGE, needsAllocation, type AllocatorOptions } from './allocator';
+export { serviceNetworks, taskNetworks, vipNetworks, endpointFor, publishesIngress } from './plan';

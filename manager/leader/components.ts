@@ -5,7 +5,7 @@
 import type { Logger } from '../../shared/log';
 import { logger } from '../../shared/log';
 import type { ClusterStore } from '../store';
-import { Allocator, type AttachFn } from '../allocator';
+import { Allocator } from '../allocator';
 import { Orchestrator } from '../orchestrator';
 import type { IdGen } from '../orchestrator/plan';
 import { TaskReaper } from '../reaper';
@@ -24,8 +24,6 @@ export interface LeaderComponentsOptions {
   resyncMs?: number;
   /** Task IDs for the orchestrator (default: swarm IDs). */
   newId?: IdGen;
-  /** The allocator's per-task network attachment seam (default: none yet). */
-  attach?: AttachFn;
   /** Store operations per scheduler batch (default 1000). */
   schedulerChunk?: number;
 }
@@ -42,10 +40,10 @@ export class LeaderComponents {
 
   constructor(opts: LeaderComponentsOptions) {
     this.log = opts.log ?? logger('leader');
-    this.hub = new SharedWatchStore(opts.store, ['services', 'tasks', 'nodes', 'cluster'], this.log.child({ loop: 'watch' }), opts.clock ?? systemClock);
+    this.hub = new SharedWatchStore(opts.store, ['services', 'tasks', 'nodes', 'cluster', 'networks', 'ipam'], this.log.child({ loop: 'watch' }), opts.clock ?? systemClock);
     const base: LoopOptions = { store: this.hub, log: opts.log, clock: opts.clock, windowMs: opts.windowMs, resyncMs: opts.resyncMs };
     this.orchestrator = new Orchestrator({ ...base, newId: opts.newId });
-    this.allocator = new Allocator({ ...base, attach: opts.attach });
+    this.allocator = new Allocator(base);
     this.scheduler = new SchedulerLoop({ ...base, chunk: opts.schedulerChunk });
     this.reaper = new TaskReaper(base);
   }

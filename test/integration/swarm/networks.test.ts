@@ -101,6 +101,21 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'back'])).code, 0);
     const svc = await docker(d.host, ['service', 'create', '--detach', '--name', 'api', '--network', 'back', 'busybox', 'sleep', '600']);
     assert.equal(svc.code, 0, svc.stderr);
+    // The allocator gives the service a VIP on the network and each task an address there.
+    const back = (await swarmNets()).find((n) => n.Name === 'back')!;
+    let vip = '';
+    let addrs: string[] = [];
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && (!vip || addrs.length < 1)) {
+      const svcJson = await d.client.get<{ Endpoint?: { VirtualIPs?: Array<{ NetworkID: string; Addr: string }> } }>('/services/api');
+      vip = svcJson.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === back.Id)?.Addr ?? '';
+      const tasks = await d.client.get<Array<{ NetworksAttachments?: Array<{ Network: { ID: string }; Addresses: string[] }> }>>('/tasks', { query: { filters: JSON.stringify({ service: ['api'] }) } });
+      addrs = tasks.flatMap((t) => (t.NetworksAttachments ?? []).filter((a) => a.Network.ID === back.Id).flatMap((a) => a.Addresses));
+      if (!vip || !addrs.length) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    const subnet = parseCidr(back.IPAM.Config[0].Subnet);
+    for (const a of [vip, ...addrs]) assert.ok(a && overlaps(parseCidr(a, true), subnet), `${a} is in ${back.IPAM.Config[0].Subnet}`);
+    assert.ok(!addrs.includes(vip));
     const refused = await docker(d.host, ['network', 'rm', 'back']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /network back is in use by service api/);

@@ -4,7 +4,9 @@ import { Allocator } from '../../../manager/allocator';
 import { LeaderComponents } from '../../../manager/leader';
 import { SchedulerLoop } from '../../../manager/scheduler/loop';
 import { MemoryStore, type BatchOp, type BatchOptions } from '../../../manager/store';
-import type { Node, Task } from '../../../shared/swarm';
+import type { Node, Service, Task } from '../../../shared/swarm';
+import { createNetwork } from '../../../manager/networks/objects';
+import type { AddressPool } from '../../../manager/networks/ipam';
 import { silenceLogging } from '../../../shared/log';
 import { ManualClock, flush } from './manual-clock';
 
@@ -36,37 +38,72 @@ async function settle(clock: ManualClock, loop: { idle(): Promise<void> }): Prom
 }
 
 describe('leader loops over the memory store', () => {
-  it('allocator: attaches each new, wanted task through the seam and moves it to PENDING', async () => {
+  it('allocator: VIPs for services, one address per task per network, pending; addresses come back when tasks end', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock();
-    const seen: string[] = [];
-    const alloc = new Allocator({
-      store,
-      clock,
-      resyncMs: 0,
-      attach: (t) => {
-        seen.push(t.ID);
-        if (t.ID === 'bad') throw new Error('no address left');
-        return { ...t, NetworksAttachments: [{ Network: { ID: 'net1' }, Addresses: ['10.0.0.2/24'] }] };
-      },
-    });
-    await store.create('tasks', task('a'));
-    await store.create('tasks', task('unwanted', { DesiredState: 'shutdown' }));
+    let n = 0;
+    const deps = { store, newId: () => `net${++n}`, now: () => new Date(0), hostRoutes: async () => [] };
+    const ingress = await createNetwork(deps, { Name: 'ingress', DriverConfiguration: { Name: 'overlay' }, Ingress: true, Scope: 'swarm' });
+    const front = await createNetwork(deps, { Name: 'front', DriverConfiguration: { Name: 'overlay' }, Scope: 'swarm' });
+    const svc = (id: string, spec: Partial<Service['Spec']>): Service => ({ ID: id, Spec: { Name: id, TaskTemplate: {}, ...spec } });
+    await store.create('services', svc('web', { TaskTemplate: { Networks: [{ Target: front.ID }] }, EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } }));
+    await store.create('services', svc('rr', { TaskTemplate: { Networks: [{ Target: front.ID }] }, EndpointSpec: { Mode: 'dnsrr' } }));
+    await store.create('services', svc('plain', {}));
+    const onFront = { Networks: [{ Target: front.ID }] };
+    const alloc = new Allocator({ store, clock, resyncMs: 0 });
+    await store.create('tasks', task('w1', { ServiceID: 'web', Spec: onFront }));
     await alloc.start();
-    await store.create('tasks', task('b'));
-    await store.create('tasks', task('bad'));
+    await store.create('tasks', task('w2', { ServiceID: 'web', Spec: onFront, Slot: 2 }));
+    await store.create('tasks', task('r1', { ServiceID: 'rr', Spec: onFront }));
+    await store.create('tasks', task('p1', { ServiceID: 'plain' }));
+    await store.create('tasks', task('lost', { ServiceID: 'plain', Spec: { Networks: [{ Target: 'nosuchnet' }] } }));
+    await store.create('tasks', task('unwanted', { ServiceID: 'web', Spec: onFront, DesiredState: 'shutdown' }));
     await settle(clock, alloc);
-    await alloc.stop();
-    assert.deepEqual(seen.sort(), ['a', 'b', 'bad']);
+
     const get = (id: string) => store.get<Task>('tasks', id);
-    for (const id of ['a', 'b']) {
-      const t = await get(id);
-      assert.equal(t?.Status.State, 'pending');
-      assert.equal(t?.Status.Message, 'pending task scheduling');
-      assert.deepEqual(t?.NetworksAttachments?.[0].Addresses, ['10.0.0.2/24']);
+    const web = (await store.get<Service>('services', 'web'))!;
+    const vips = new Map(web.Endpoint!.VirtualIPs!.map((v) => [v.NetworkID, v.Addr]));
+    assert.deepEqual([...vips.keys()].sort(), [front.ID, ingress.ID].sort(), 'a VIP on its network and on ingress (it publishes through the mesh)');
+    assert.deepEqual(web.Endpoint!.Ports, [{ Protocol: 'tcp', PublishMode: 'ingress', TargetPort: 80, PublishedPort: 8080 }]);
+    assert.equal((await store.get<Service>('services', 'rr'))!.Endpoint?.VirtualIPs, undefined, 'dnsrr has no VIP');
+    const seen = new Set<string | undefined>(vips.values());
+    for (const id of ['w1', 'w2', 'r1']) {
+      const t = (await get(id))!;
+      assert.equal(t.Status.State, 'pending', id);
+      assert.equal(t.Status.Message, 'pending task scheduling');
+      for (const a of t.NetworksAttachments!) {
+        assert.match(a.Addresses![0], /^10\.0\.\d+\.\d+\/24$/);
+        assert.ok(!seen.has(a.Addresses![0]), `${a.Addresses![0]} handed out twice`);
+        seen.add(a.Addresses![0]);
+      }
     }
-    assert.equal((await get('bad'))?.Status.State, 'new', 'a failed allocation leaves the task new');
-    assert.equal((await get('unwanted'))?.Status.State, 'new');
+    assert.deepEqual((await get('w1'))!.NetworksAttachments!.map((a) => a.Network!.ID), [front.ID, ingress.ID]);
+    assert.deepEqual((await get('w1'))!.Endpoint, web.Endpoint, 'the task carries its service endpoint');
+    assert.deepEqual((await get('r1'))!.NetworksAttachments!.map((a) => a.Network!.ID), [front.ID]);
+    assert.equal((await get('p1'))!.Status.State, 'pending');
+    assert.equal((await get('p1'))!.NetworksAttachments, undefined);
+    assert.equal((await get('lost'))!.Status.State, 'new', 'waits for its network');
+    assert.equal((await get('unwanted'))!.Status.State, 'new');
+
+    // A task that ends gives its addresses back; a removed service its VIPs.
+    const held = async (owner: string) => {
+      const pools = [(await store.get<AddressPool>('ipam', front.ID))!, (await store.get<AddressPool>('ipam', ingress.ID))!];
+      return pools.flatMap((p) => Object.entries(p.Allocations.allocated).filter(([, o]) => o === owner).map(([ip]) => ip));
+    };
+    assert.equal((await held('task:w1')).length, 2);
+    const w1 = (await get('w1'))!;
+    await store.update('tasks', { ...w1, Status: { State: 'shutdown' } });
+    await store.delete('services', 'rr');
+    await store.delete('tasks', 'r1');
+    await settle(clock, alloc);
+    assert.deepEqual(await held('task:w1'), []);
+    assert.deepEqual(await held('task:r1'), []);
+    assert.equal((await held('task:w2')).length, 2, 'the others keep theirs');
+    assert.equal((await held('vip:web')).length, 2);
+    await store.delete('services', 'web');
+    await settle(clock, alloc);
+    assert.deepEqual(await held('vip:web'), []);
+    await alloc.stop();
   });
 
   it('scheduler: writes a pending reason once, rewrites it only when it changes, assigns when room appears', async () => {

@@ -1,0 +1,59 @@
+// What the allocator gives a service and its tasks, pure: the networks a service's VIPs and a
+// task's addresses belong on, and the endpoint and attachments that record them.
+import { isTerminal, type EndpointPortConfig, type Network, type NetworkAttachment, type Service, type ServiceEndpoint, type Task } from '../../shared/swarm';
+
+/** Whether the service publishes a port through the routing mesh (ingress mode, the default). */
+export function publishesIngress(service: Service): boolean {
+  return (service.Spec.EndpointSpec?.Ports ?? []).some((p) => !!p.PublishedPort && (p.PublishMode ?? 'ingress') === 'ingress');
+}
+
+/** The networks a service's tasks join: its own, then the ingress network when it publishes through the mesh. */
+export function serviceNetworks(service: Service, ingressId: string | undefined): string[] {
+  const own = (service.Spec.TaskTemplate?.Networks ?? []).map((n) => n.Target).filter((t): t is string => !!t);
+  return ingressId && publishesIngress(service) && !own.includes(ingressId) ? [...own, ingressId] : own;
+}
+
+/** The networks a task joins: what its own spec names, then ingress as for its service. */
+export function taskNetworks(task: Task, service: Service, ingressId: string | undefined): string[] {
+  const own = (task.Spec.Networks ?? []).map((n) => n.Target).filter((t): t is string => !!t);
+  return ingressId && publishesIngress(service) && !own.includes(ingressId) ? [...own, ingressId] : own;
+}
+
+/** VIP mode (the default) gives the service one address per network; dnsrr none. */
+export function vipNetworks(service: Service, ingressId: string | undefined): string[] {
+  return (service.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip' ? serviceNetworks(service, ingressId) : [];
+}
+
+/** The endpoint a service should carry: its endpoint spec, its ports, a VIP per network (`vips`: network ID -> address). */
+export function endpointFor(service: Service, vips: ReadonlyMap<string, string>): ServiceEndpoint {
+  const spec = service.Spec.EndpointSpec;
+  const ports: EndpointPortConfig[] = (spec?.Ports ?? []).map((p) => ({ Protocol: 'tcp', PublishMode: 'ingress', ...p }));
+  return {
+    ...(spec ? { Spec: spec } : {}),
+    ...(ports.length ? { Ports: ports } : {}),
+    ...(vips.size ? { VirtualIPs: [...vips].map(([NetworkID, Addr]) => ({ NetworkID, Addr })) } : {}),
+  };
+}
+
+/** The VIPs a service holds now: network ID -> address. */
+export function currentVips(service: Service): Map<string, string> {
+  return new Map((service.Endpoint?.VirtualIPs ?? []).filter((v) => v.NetworkID && v.Addr).map((v) => [v.NetworkID!, v.Addr!]));
+}
+
+/** Whether the service's endpoint already says what `endpointFor` would. */
+export function endpointCurrent(service: Service, wanted: readonly string[]): boolean {
+  const have = currentVips(service);
+  if (have.size !== wanted.length || !wanted.every((n) => have.has(n))) return false;
+  return JSON.stringify(service.Endpoint ?? {}) === JSON.stringify(endpointFor(service, have));
+}
+
+/** A task's attachment to a network: the network as it is, and the task's address on it. */
+export function attachment(network: Network, address: string): NetworkAttachment {
+  const { Version: _v, ...rest } = network;
+  return { Network: rest as unknown as NetworkAttachment['Network'], Addresses: [address] };
+}
+
+/** A task that holds addresses it no longer needs: it has ended. */
+export function holdsDeadAddresses(t: Task): boolean {
+  return isTerminal(t.Status.State) && !!t.NetworksAttachments?.length;
+}
