@@ -1,7 +1,7 @@
 // The dispatcher's in-memory view of the store, fed by one watch (a snapshot, then events):
 // tasks indexed by node, the objects tasks depend on, the nodes and the cluster object. Events
 // say which nodes they concern, so only those nodes' assignment sets are recomputed.
-import type { Cluster, Node, Task } from '../../shared/swarm';
+import { isTaskState, isTerminal, type Cluster, type Node, type Task } from '../../shared/swarm';
 import type { WeightedPeer } from '../../shared/rpc';
 import type { Kind, StoreEvent, StoredObject, StoreWatch } from '../store';
 import { canonicalJson, type DependencySource } from './assignments';
@@ -25,6 +25,10 @@ export class ClusterIndex implements DependencySource {
   readonly tasks = new Map<string, Task>();
   private readonly byNode = new Map<string, Set<string>>();
   private readonly deps: Record<'networks' | 'secrets' | 'configs', Map<string, StoredObject>> = { networks: new Map(), secrets: new Map(), configs: new Map() };
+  /** Live task endpoints by network: task ID -> "address node-address". */
+  private readonly endpoints = new Map<string, Map<string, string>>();
+  /** Networks as sent, with their Peers, until a network or its endpoints change. */
+  private readonly sent = new Map<string, StoredObject>();
 
   /** Replace everything with a watch snapshot. */
   load(snapshot: StoreWatch['snapshot']): void {
@@ -33,8 +37,13 @@ export class ClusterIndex implements DependencySource {
     this.tasks.clear();
     this.byNode.clear();
     for (const m of Object.values(this.deps)) m.clear();
+    this.endpoints.clear();
+    this.sent.clear();
     for (const n of (snapshot.nodes ?? []) as unknown as Node[]) this.nodes.set(n.ID, n);
-    for (const t of (snapshot.tasks ?? []) as unknown as Task[]) this.putTask(t);
+    for (const t of (snapshot.tasks ?? []) as unknown as Task[]) {
+      this.putTask(t);
+      this.moveEndpoints(t.ID, undefined, t);
+    }
     for (const k of ['networks', 'secrets', 'configs'] as const) for (const o of snapshot[k] ?? []) this.deps[k].set(o.ID, o);
   }
 
@@ -49,15 +58,19 @@ export class ClusterIndex implements DependencySource {
         else this.nodes.delete(ev.id);
         return { kind: 'node', nodeId: ev.id, removed: ev.type === 'delete' };
       case 'tasks': {
-        const before = this.tasks.get(ev.id)?.NodeID;
+        const was = this.tasks.get(ev.id);
         this.dropTask(ev.id);
         if (ev.type === 'put') this.putTask(ev.object as unknown as Task);
-        const after = this.tasks.get(ev.id)?.NodeID;
-        return { kind: 'task', nodeIds: [...new Set([before, after].filter((x): x is string => !!x))] };
+        const now = this.tasks.get(ev.id);
+        const nodes = new Set([was?.NodeID, now?.NodeID].filter((x): x is string => !!x));
+        // A task's endpoints changed: every node with tasks on those networks hears of it.
+        for (const net of this.moveEndpoints(ev.id, was, now)) for (const n of this.nodesOn(net)) nodes.add(n);
+        return { kind: 'task', nodeIds: [...nodes] };
       }
       case 'networks':
       case 'secrets':
       case 'configs':
+        if (ev.kind === 'networks') this.sent.delete(ev.id);
         if (ev.type === 'put') this.deps[ev.kind].set(ev.id, ev.object);
         else this.deps[ev.kind].delete(ev.id);
         return { kind: 'dependency' };
@@ -72,8 +85,65 @@ export class ClusterIndex implements DependencySource {
     return ids ? [...ids].map((id) => this.tasks.get(id) as Task) : [];
   }
 
+  /**
+   * The network with its Peers: every live task endpoint on it, with the address of the node
+   * that runs it, from which workers program their VXLAN forwarding and neighbour entries.
+   */
   network(id: string): StoredObject | undefined {
-    return this.deps.networks.get(id);
+    const net = this.deps.networks.get(id);
+    if (!net) return undefined;
+    let sent = this.sent.get(id);
+    if (!sent) {
+      const peers = [...(this.endpoints.get(id)?.values() ?? [])].sort().map((e) => {
+        const [ip, node] = e.split(' ');
+        return { IP: ip, Node: node };
+      });
+      sent = { ...net, Peers: peers } as StoredObject;
+      this.sent.set(id, sent);
+    }
+    return sent;
+  }
+
+  /** "address node-address" per network for a task that may run, on a node with an address. */
+  private endpointsOf(t: Task | undefined): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!t?.NodeID || !isTaskState(t.Status?.State) || isTerminal(t.Status.State)) return out;
+    const addr = this.nodes.get(t.NodeID)?.Status?.Addr;
+    if (!addr) return out;
+    for (const a of t.NetworksAttachments ?? []) {
+      const ip = a.Addresses?.[0]?.split('/')[0];
+      if (a.Network?.ID && ip) out.set(a.Network.ID, `${ip} ${addr}`);
+    }
+    return out;
+  }
+
+  /** Update the endpoint index for one task; returns the networks whose endpoints changed. */
+  private moveEndpoints(taskId: string, was: Task | undefined, now: Task | undefined): string[] {
+    const before = this.endpointsOf(was);
+    const after = this.endpointsOf(now);
+    const changed: string[] = [];
+    for (const net of new Set([...before.keys(), ...after.keys()])) {
+      if (before.get(net) === after.get(net)) continue;
+      changed.push(net);
+      this.sent.delete(net);
+      let m = this.endpoints.get(net);
+      if (!m) this.endpoints.set(net, (m = new Map()));
+      const e = after.get(net);
+      if (e) m.set(taskId, e);
+      else m.delete(taskId);
+      if (m.size === 0) this.endpoints.delete(net);
+    }
+    return changed;
+  }
+
+  /** Nodes that run a live task on the network. */
+  private nodesOn(net: string): Set<string> {
+    const out = new Set<string>();
+    for (const taskId of this.endpoints.get(net)?.keys() ?? []) {
+      const n = this.tasks.get(taskId)?.NodeID;
+      if (n) out.add(n);
+    }
+    return out;
   }
 
   secret(id: string): StoredObject | undefined {
