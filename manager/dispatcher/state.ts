@@ -25,7 +25,7 @@ export class ClusterIndex implements DependencySource {
   readonly tasks = new Map<string, Task>();
   private readonly byNode = new Map<string, Set<string>>();
   private readonly deps: Record<'networks' | 'secrets' | 'configs', Map<string, StoredObject>> = { networks: new Map(), secrets: new Map(), configs: new Map() };
-  /** Live task endpoints by network: task ID -> "address node-address". */
+  /** Live task endpoints by network: task ID -> its Peer, as JSON (compared as text). */
   private readonly endpoints = new Map<string, Map<string, string>>();
   /** Networks as sent, with their Peers, until a network or its endpoints change. */
   private readonly sent = new Map<string, StoredObject>();
@@ -94,17 +94,14 @@ export class ClusterIndex implements DependencySource {
     if (!net) return undefined;
     let sent = this.sent.get(id);
     if (!sent) {
-      const peers = [...(this.endpoints.get(id)?.values() ?? [])].sort().map((e) => {
-        const [ip, node] = e.split(' ');
-        return { IP: ip, Node: node };
-      });
+      const peers = [...(this.endpoints.get(id)?.values() ?? [])].sort().map((e) => JSON.parse(e) as NetworkPeer);
       sent = { ...net, Peers: peers } as StoredObject;
       this.sent.set(id, sent);
     }
     return sent;
   }
 
-  /** "address node-address" per network for a task that may run, on a node with an address. */
+  /** The task's Peer (as JSON) on each network, for a task that may run, on a node with an address. */
   private endpointsOf(t: Task | undefined): Map<string, string> {
     const out = new Map<string, string>();
     if (!t?.NodeID || !isTaskState(t.Status?.State) || isTerminal(t.Status.State)) return out;
@@ -112,7 +109,8 @@ export class ClusterIndex implements DependencySource {
     if (!addr) return out;
     for (const a of t.NetworksAttachments ?? []) {
       const ip = a.Addresses?.[0]?.split('/')[0];
-      if (a.Network?.ID && ip) out.set(a.Network.ID, `${ip} ${addr}`);
+      if (!a.Network?.ID || !ip) continue;
+      out.set(a.Network.ID, JSON.stringify(peerOf(t, a.Network.ID, ip, addr)));
     }
     return out;
   }
@@ -181,6 +179,36 @@ export class ClusterIndex implements DependencySource {
     ids?.delete(id);
     if (ids?.size === 0) this.byNode.delete(t.NodeID as string);
   }
+}
+
+/**
+ * One task endpoint on a network, as workers get it: where it is (VXLAN entries) and what it
+ * answers to (the node's DNS: the service name, aliases, tasks.<service>, the VIP).
+ */
+export interface NetworkPeer {
+  IP: string;
+  Node: string;
+  Task: string;
+  Service?: string;
+  Aliases?: string[];
+  /** The service's address on this network (VIP mode); absent in dnsrr mode. */
+  VIP?: string;
+  /** RUNNING (so healthy, where there is a check): only these are answered for tasks.<service>. */
+  Running: boolean;
+}
+
+export function peerOf(t: Task, networkId: string, ip: string, node: string): NetworkPeer {
+  const vip = t.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === networkId)?.Addr?.split('/')[0];
+  const aliases = (t.Spec?.Networks ?? []).find((n) => n.Target === networkId)?.Aliases ?? [];
+  return {
+    IP: ip,
+    Node: node,
+    Task: t.ID,
+    ...(t.ServiceAnnotations?.Name ? { Service: t.ServiceAnnotations.Name } : {}),
+    ...(aliases.length ? { Aliases: [...aliases] } : {}),
+    ...(vip ? { VIP: vip } : {}),
+    Running: t.Status.State === 'running',
+  };
 }
 
 /** What a session message would tell the agent about its node: its configuration, not its status. */

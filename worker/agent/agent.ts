@@ -10,6 +10,8 @@ import type { Engine } from '../engine/engine';
 import { TaskManager, TASK_ID_LABEL, type AgentTask } from './tasks';
 import { AgentSession, gatherNodeDescription, type TaskExecutor, type StatusReport } from './session';
 import { LogServer } from './logs/server';
+import { swarmNetworking } from './tasks/networking';
+import { SwarmNetworkFollower } from './session/networks';
 
 const log = logger('agent');
 
@@ -20,6 +22,8 @@ export interface AgentOptions {
   /** Where the node's certificate is (shared/rpc certstore). */
   stateDir: string;
   managers: string[];
+  /** This node's address in the swarm: the source of its VXLAN tunnels. */
+  advertiseAddr: string;
 }
 
 export class Agent {
@@ -35,12 +39,24 @@ export class Agent {
     const creds = await loadNodeCredentials(this.opts.stateDir);
     if (!creds) throw unavailable(`no node certificate under ${this.opts.stateDir}; leave the swarm and join again`);
     const signal = this.ac.signal;
-    const tasks = new TaskManager({ engine, node: { ID: nodeId, Hostname: nodeName, Platform: { OS: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch } } });
+    const local = this.opts.advertiseAddr;
+    const tasks = new TaskManager({
+      engine,
+      node: { ID: nodeId, Hostname: nodeName, Platform: { OS: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch } },
+      attach: swarmNetworking(engine.networks, local),
+    });
     await tasks.start(signal);
     this.tasks = tasks;
+    const networks = new SwarmNetworkFollower(engine.networks, local, signal);
     const executor: TaskExecutor = {
-      setAssignments: (t) => tasks.update(t as AgentTask[]),
-      applyChanges: (c) => tasks.apply({ updated: c.updated as AgentTask[], removed: c.removed }),
+      setAssignments: (t, deps) => {
+        networks.setAll(deps.networks);
+        tasks.update(t as AgentTask[]);
+      },
+      applyChanges: (c) => {
+        networks.apply(c.dependencies.updated.networks, c.dependencies.removed.networks);
+        tasks.apply({ updated: c.updated as AgentTask[], removed: c.removed });
+      },
       // The session keeps the latest unsent report per task itself, so a batch is acked once handed over.
       statusUpdates: async function* (): AsyncIterable<StatusReport[]> {
         for (;;) {

@@ -31,7 +31,7 @@ export class Daemon {
       nodeName: this.config.nodeName,
       startAgent: async (state) => {
         const { Agent } = await import('../agent/agent');
-        const agent = new Agent({ engine, nodeId: state.nodeId, nodeName: this.config.nodeName, stateDir: swarmDir(this.config.dataRoot), managers: state.managers });
+        const agent = new Agent({ engine, nodeId: state.nodeId, nodeName: this.config.nodeName, stateDir: swarmDir(this.config.dataRoot), managers: state.managers, advertiseAddr: state.advertiseAddr });
         await agent.start();
         return agent;
       },

@@ -20,6 +20,8 @@ export interface VethSpec {
   /** Set for the interface that carries the default route. */
   gateway?: string;
   bridge: string;
+  /** Below the default 1500 on overlay networks (the VXLAN header). */
+  mtu?: number;
 }
 
 export interface BridgeSpec {
@@ -58,7 +60,8 @@ function containerSide(links: VethSpec[], withLo: boolean): string {
   const L: string[] = withLo ? ['link set lo up'] : [];
   for (const l of links) {
     // Created from inside the container's netns with the peer put straight into the daemon's.
-    L.push(`link add ${l.ifname} address ${l.mac} type veth peer name ${l.hostVeth} netns ${HOME_NS}`);
+    const mtu = l.mtu ? ` mtu ${l.mtu}` : '';
+    L.push(`link add ${l.ifname} address ${l.mac}${mtu} type veth peer name ${l.hostVeth}${mtu} netns ${HOME_NS}`);
     L.push(`addr add ${l.ip}/${l.prefix} dev ${l.ifname}`);
     L.push(`link set ${l.ifname} up`);
     if (l.gateway) L.push(`route add default via ${l.gateway} dev ${l.ifname}`);

@@ -15,13 +15,31 @@ import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord }
 import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner } from '../../shared/net/ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
-import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
+import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, listLinks, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
+import { createVxlan, overlayDevices, programPeers, VXLAN_OVERHEAD, type OverlayPeer } from './overlay';
 import { VethReaper } from './reaper';
 import { parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, type ResolvConf } from './files';
 import { DnsServer } from './dns/server';
 import { handleQuery, servfail, type NameIndex } from './dns/message';
 import { forward, type Upstream } from './dns/forward';
+import { clusterNames, type NamedPeer } from './dns/cluster';
 import { dnsNames, endpointSettings, networkContainers, networkJson, networkMatches, labelMatches } from './view';
+
+/** A swarm network as a node takes part in it (from the task's attachment and the node's address). */
+export interface SwarmNetworkDef {
+  id: string;
+  name: string;
+  subnet: string;
+  gateway: string;
+  vni: number;
+  internal?: boolean;
+  attachable?: boolean;
+  labels?: Record<string, string>;
+  /** This node's address: the tunnel's source. */
+  local: string;
+  /** MTU of the link the tunnel runs over (default 1500). */
+  linkMtu?: number;
+}
 
 export interface NetworkManagerOptions {
   config: DaemonConfig;
@@ -52,6 +70,10 @@ export class NetworkManager implements ContainerNetworking {
   private readonly log = logger('network');
   private readonly lock = new Mutex();
   private readonly nftQueue = new Mutex();
+  /** Serializes FDB/neighbour programming of the vxlan devices. */
+  private readonly overlayQueue = new Mutex();
+  /** The latest peers the cluster sent for each swarm network, also before it exists here. */
+  private readonly pendingPeers = new Map<string, { peers: readonly OverlayPeer[]; local: string }>();
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly dns = new Map<string, DnsServer>();
@@ -127,6 +149,13 @@ export class NetworkManager implements ContainerNetworking {
     }
     await setSysctl('net/ipv4/ip_forward', '1');
     await ensureBridges(this.bridgeSpecs());
+    // Overlay networks this node was in: their vxlan devices too (gone after a reboot); the
+    // cluster sends their peers again when the agent's session starts.
+    const links = new Set((await listLinks()).map((l) => l.ifname));
+    for (const n of this.networks.values()) {
+      if (n.driver !== 'overlay' || n.vni === undefined || !n.local) continue;
+      await createVxlan({ vni: n.vni, local: n.local, mtu: n.mtu ?? 1500 - VXLAN_OVERHEAD, exists: links.has(overlayDevices(n.vni).vxlan) });
+    }
     await this.applyNft();
     for (const n of this.networks.values()) if (this.wantsDns(n)) await this.startDns(n);
     this.log.info({ networks: this.networks.size, endpoints: this.containers.size, table: this.table }, 'networking ready');
@@ -176,12 +205,12 @@ export class NetworkManager implements ContainerNetworking {
 
   private bridgeSpecs() {
     return [...this.networks.values()]
-      .filter((n) => n.driver === 'bridge' && n.bridge && n.pool)
+      .filter((n) => (n.driver === 'bridge' || n.driver === 'overlay') && n.bridge && n.pool)
       .map((n) => ({ name: n.bridge!, mac: bridgeMac(n.bridge!, this.daemonKey), gateway: n.pool!.gateway, prefix: prefixLength(n.pool!) }));
   }
 
   private nftState(): NftState {
-    const nets = [...this.networks.values()].filter((n) => n.driver === 'bridge' && n.bridge && n.pool);
+    const nets = [...this.networks.values()].filter((n) => (n.driver === 'bridge' || n.driver === 'overlay') && n.bridge && n.pool);
     const ports: NftState['ports'] = [];
     for (const rec of this.containers.values()) {
       if (!rec.live) continue;
@@ -212,6 +241,13 @@ export class NetworkManager implements ContainerNetworking {
     if (byPrefix.length === 1) return byPrefix[0];
     if (byPrefix.length > 1) throw invalid(`network ${ref} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
     throw notFound(`network ${ref} not found`);
+  }
+
+  /** A local-scope network: the API's view. Overlay networks are the cluster's to show and remove. */
+  private resolveLocal(ref: string): NetworkRecord {
+    const n = this.resolveNetwork(ref);
+    if (n.driver === 'overlay') throw notFound(`network ${ref} not found`);
+    return n;
   }
 
   private defaultBridge(): NetworkRecord {
@@ -262,7 +298,7 @@ export class NetworkManager implements ContainerNetworking {
           att.ifname = `eth${i}`;
           att.mac = macForIp(att.ip);
           att.hostVeth = newHostVethName();
-          specs.push({ ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(n.pool!), gateway: i === 0 ? n.pool!.gateway : undefined, bridge: n.bridge! });
+          specs.push({ ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(n.pool!), gateway: i === 0 ? n.pool!.gateway : undefined, bridge: n.bridge!, mtu: n.mtu });
         });
         rec.ports = this.assignPorts(rec);
       } catch (e) {
@@ -298,7 +334,7 @@ export class NetworkManager implements ContainerNetworking {
     const mode = canonical(req.networkMode);
     const wanted: Array<{ net: NetworkRecord; ep?: EndpointSettings }> = [];
     const add = (net: NetworkRecord, ep?: EndpointSettings) => {
-      if (net.driver !== 'bridge') throw invalid(`container cannot be connected to network ${net.name} together with other networks (driver ${net.driver})`);
+      if (net.driver !== 'bridge' && net.driver !== 'overlay') throw invalid(`container cannot be connected to network ${net.name} together with other networks (driver ${net.driver})`);
       const have = wanted.find((w) => w.net.id === net.id);
       if (have) have.ep = have.ep ?? ep;
       else wanted.push({ net, ep });
@@ -481,7 +517,7 @@ export class NetworkManager implements ContainerNetworking {
         while (used.has(`eth${i}`)) i++;
         att.ifname = `eth${i}`;
         att.mac = macForIp(att.ip);
-        spec = { ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(net.pool!), bridge: net.bridge!, gateway: rec.attachments.length === 0 ? net.pool!.gateway : undefined };
+        spec = { ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(net.pool!), bridge: net.bridge!, gateway: rec.attachments.length === 0 ? net.pool!.gateway : undefined, mtu: net.mtu };
       }
       rec.attachments.push(att);
       this.containers.set(rec.id, rec);
@@ -677,7 +713,7 @@ export class NetworkManager implements ContainerNetworking {
 
   async removeNetwork(ref: string): Promise<void> {
     const n = await this.lock.run(async () => {
-      const n = this.resolveNetwork(ref);
+      const n = this.resolveLocal(ref);
       if (n.predefined) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
       if (this.inUse(n)) throw forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
       await this.stopDns(n.id);
@@ -697,13 +733,109 @@ export class NetworkManager implements ContainerNetworking {
     this.emit('destroy', n);
   }
 
+  // ---- overlay networks (swarm) ------------------------------------------------------------------
+
+  /**
+   * Take part in a swarm network: its bridge (gateway address, fixed MAC, overlay MTU), its vxlan
+   * device and its NAT rule. Idempotent; the first task on the network calls it before its
+   * container is created. `local` is this node's address, the tunnel's source.
+   */
+  async ensureSwarmNetwork(def: SwarmNetworkDef): Promise<void> {
+    const made = await this.lock.run(async () => {
+      const cur = this.networks.get(def.id);
+      if (cur && cur.vni === def.vni && cur.pool?.subnet === def.subnet) return undefined;
+      if (cur) throw conflict(`swarm network ${def.name} changed its subnet or VXLAN ID while ${cur.bridge} exists`);
+      const { bridge, vxlan } = overlayDevices(def.vni);
+      const mtu = (def.linkMtu ?? 1500) - VXLAN_OVERHEAD;
+      const n: NetworkRecord = {
+        id: def.id,
+        name: def.name,
+        driver: 'overlay',
+        created: new Date().toISOString(),
+        internal: !!def.internal,
+        attachable: !!def.attachable,
+        labels: { ...(def.labels ?? {}) },
+        options: {},
+        predefined: false,
+        bridge,
+        pool: { subnet: def.subnet, gateway: def.gateway, aux: {} },
+        ipamConfig: [],
+        ipamOptions: {},
+        alloc: newAllocations(),
+        masquerade: !def.internal,
+        vni: def.vni,
+        mtu,
+        local: def.local,
+      };
+      this.networks.set(n.id, n);
+      try {
+        await ensureBridges([{ name: bridge, mac: bridgeMac(bridge, this.daemonKey), gateway: def.gateway, prefix: prefixLength(n.pool!) }]);
+        const exists = (await listLinks()).some((l) => l.ifname === vxlan);
+        await createVxlan({ vni: def.vni, local: def.local, mtu, exists });
+        await this.store.saveNetwork(n);
+        this.version++;
+      } catch (e) {
+        this.networks.delete(n.id);
+        await deleteBridge(vxlan).catch(() => undefined);
+        await deleteBridge(bridge).catch(() => undefined);
+        throw e;
+      }
+      return n;
+    });
+    if (!made) return;
+    await this.applyNft();
+    if (this.wantsDns(made)) await this.startDns(made);
+    const peers = this.pendingPeers.get(def.id);
+    if (peers) await this.setSwarmPeers(def.id, peers.peers, peers.local);
+    this.log.info({ network: def.name, vni: def.vni, subnet: def.subnet }, 'joined an overlay network');
+  }
+
+  /** Where the other tasks on a swarm network live; kept for later when the network is not here yet. */
+  async setSwarmPeers(id: string, peers: readonly OverlayPeer[], local: string): Promise<void> {
+    this.pendingPeers.set(id, { peers, local });
+    this.version++; // the network's names changed
+    const n = this.networks.get(id);
+    if (!n || n.driver !== 'overlay' || n.vni === undefined) return;
+    await this.overlayQueue.run(() => programPeers(overlayDevices(n.vni!).vxlan, peers, local));
+  }
+
+  /** Leave a swarm network once no container here uses it: devices, rule and record go. */
+  async releaseSwarmNetwork(id: string): Promise<boolean> {
+    const gone = await this.lock.run(async () => {
+      const n = this.networks.get(id);
+      if (!n || n.driver !== 'overlay') {
+        this.pendingPeers.delete(id);
+        return undefined;
+      }
+      if ([...this.containers.values()].some((rec) => rec.attachments.some((a) => a.networkId === id))) return undefined;
+      const { bridge, vxlan } = overlayDevices(n.vni!);
+      await this.stopDns(id);
+      await deleteBridge(vxlan);
+      await deleteBridge(bridge);
+      this.networks.delete(id);
+      this.pendingPeers.delete(id);
+      await this.store.deleteNetwork(id);
+      this.version++;
+      return n;
+    });
+    if (!gone) return false;
+    await this.applyNft();
+    this.log.info({ network: gone.name }, 'left an overlay network');
+    return true;
+  }
+
+  /** IDs of the swarm networks this node takes part in. */
+  swarmNetworks(): string[] {
+    return [...this.networks.values()].filter((n) => n.driver === 'overlay').map((n) => n.id);
+  }
+
   async pruneNetworks(filters: Map<string, string[]>): Promise<string[]> {
     for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw invalid(`invalid filter '${k}'`);
     const until = filters.get('until')?.[0];
     const untilMs = until ? parseUntil(until) : undefined;
     const removed: string[] = [];
     for (const n of [...this.networks.values()]) {
-      if (n.predefined || this.inUse(n)) continue;
+      if (n.predefined || n.driver === 'overlay' || this.inUse(n)) continue;
       if (untilMs !== undefined && Date.parse(n.created) >= untilMs) continue;
       if (!(filters.get('label') ?? []).every((l) => labelMatches(n.labels, l))) continue;
       if ((filters.get('label!') ?? []).some((l) => labelMatches(n.labels, l))) continue;
@@ -719,13 +851,13 @@ export class NetworkManager implements ContainerNetworking {
 
   listNetworks(filters: Map<string, string[]> = new Map()): Array<Record<string, unknown>> {
     return [...this.networks.values()]
-      .filter((n) => networkMatches(n, filters, this.inUse(n)))
+      .filter((n) => n.driver !== 'overlay' && networkMatches(n, filters, this.inUse(n)))
       .sort((a, b) => a.created.localeCompare(b.created))
       .map((n) => networkJson(n, this.containersOf(n)));
   }
 
   inspectNetwork(ref: string): Record<string, unknown> {
-    const n = this.resolveNetwork(ref);
+    const n = this.resolveLocal(ref);
     return networkJson(n, this.containersOf(n));
   }
 
@@ -741,20 +873,22 @@ export class NetworkManager implements ContainerNetworking {
   // ---- DNS ---------------------------------------------------------------------------------------
 
   private wantsDns(n: NetworkRecord): boolean {
-    return n.driver === 'bridge' && !n.predefined && !!n.pool;
+    return (n.driver === 'bridge' || n.driver === 'overlay') && !n.predefined && !!n.pool;
   }
 
   private nameIndex(networkId: string): NameIndex {
     const cached = this.indexCache.get(networkId);
     if (cached && cached.version === this.version) return cached.index;
-    const names = new Map<string, string[]>();
-    const reverse = new Map<string, string>();
     const net = this.networks.get(networkId);
+    // On a swarm network the cluster's view comes first; local containers add only their own
+    // names (their aliases are their service's, which the cluster answers for).
+    const overlay = net?.driver === 'overlay';
+    const { names, reverse } = overlay ? clusterNames((this.pendingPeers.get(networkId)?.peers ?? []) as NamedPeer[]) : { names: new Map<string, string[]>(), reverse: new Map<string, string>() };
     for (const rec of this.containers.values()) {
       if (!rec.live) continue;
       for (const att of rec.attachments) {
         if (att.networkId !== networkId || !att.ip) continue;
-        const all = dnsNames(rec, att).map((s) => s.toLowerCase());
+        const all = (overlay ? [rec.name, shortId(rec.id)] : dnsNames(rec, att)).map((s) => s.toLowerCase());
         if (net) all.push(...all.map((s) => `${s}.${net.name.toLowerCase()}`));
         for (const name of all) {
           const list = names.get(name) ?? [];
@@ -826,7 +960,10 @@ export class NetworkManager implements ContainerNetworking {
   async purge(forget = false): Promise<void> {
     for (const id of [...this.containers.keys()]) await this.teardown(id);
     await this.close();
-    for (const n of this.networks.values()) if (n.bridge) await deleteBridge(n.bridge);
+    for (const n of this.networks.values()) {
+      if (n.vni !== undefined) await deleteBridge(overlayDevices(n.vni).vxlan);
+      if (n.bridge) await deleteBridge(n.bridge);
+    }
     await this.nftQueue.run(() => deleteTable(this.table));
     if (forget) await fs.rm(this.opts.root, { recursive: true, force: true });
   }

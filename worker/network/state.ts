@@ -6,7 +6,7 @@ import type { PortMap } from '../engine/contracts';
 import type { Allocations, Pool, PoolRequest } from '../../shared/net/ipam';
 import type { Binding } from './ports';
 
-export type Driver = 'bridge' | 'host' | 'null';
+export type Driver = 'bridge' | 'host' | 'null' | 'overlay';
 
 export interface NetworkRecord {
   id: string;
@@ -27,6 +27,11 @@ export interface NetworkRecord {
   ipamOptions: Record<string, string>;
   alloc?: Allocations;
   masquerade: boolean;
+  /** Overlay networks (a swarm network this node takes part in): the VXLAN ID and the MTU. */
+  vni?: number;
+  mtu?: number;
+  /** The tunnel's source: this node's address when it joined. */
+  local?: string;
 }
 
 export interface Attachment {

@@ -22,21 +22,28 @@ describe('dispatcher: the in-memory index', () => {
 
   it('gives each network its live endpoints as Peers, and tells every node on a network when they change', () => {
     const ix = new ClusterIndex();
-    const att = (ip: string) => ({ NetworksAttachments: [{ Network: { ID: 'net1' }, Addresses: [`${ip}/24`] }] });
+    const att = (ip: string, extra: object = {}) => ({ NetworksAttachments: [{ Network: { ID: 'net1' }, Addresses: [`${ip}/24`] }], ServiceAnnotations: { Name: 'web' }, ...extra });
     const node = (id: string, addr: string) => ({ ID: id, Spec: { Role: 'worker' }, Status: { State: 'ready', Addr: addr } });
-    ix.load({ nodes: [node('n1', '192.0.2.1'), node('n2', '192.0.2.2')] as never, networks: [{ ID: 'net1', Spec: { Name: 'front' } }] as never, tasks: [task('t1', 'n1', 'running', att('10.0.1.3')) as never] });
-    assert.deepEqual((ix.network('net1') as unknown as { Peers: unknown }).Peers, [{ IP: '10.0.1.3', Node: '192.0.2.1' }]);
+    const peers = () => (ix.network('net1') as unknown as { Peers: unknown }).Peers;
+    const vip = { Endpoint: { VirtualIPs: [{ NetworkID: 'net1', Addr: '10.0.1.2/24' }] }, Spec: { Networks: [{ Target: 'net1', Aliases: ['www'] }] } };
+    ix.load({ nodes: [node('n1', '192.0.2.1'), node('n2', '192.0.2.2')] as never, networks: [{ ID: 'net1', Spec: { Name: 'front' } }] as never, tasks: [task('t1', 'n1', 'running', att('10.0.1.3', vip)) as never] });
+    assert.deepEqual(peers(), [{ IP: '10.0.1.3', Node: '192.0.2.1', Task: 't1', Service: 'web', Aliases: ['www'], VIP: '10.0.1.2', Running: true }]);
     // A new endpoint on n2 concerns n1 too (it must reach it).
     assert.deepEqual(ix.apply(put('tasks', task('t2', 'n2', 'assigned', att('10.0.1.4')))), { kind: 'task', nodeIds: ['n2', 'n1'] });
-    assert.deepEqual((ix.network('net1') as unknown as { Peers: unknown }).Peers, [{ IP: '10.0.1.3', Node: '192.0.2.1' }, { IP: '10.0.1.4', Node: '192.0.2.2' }]);
-    // A status move that changes no endpoint concerns only the task's node; the object sent is the same.
+    assert.deepEqual(peers(), [
+      { IP: '10.0.1.3', Node: '192.0.2.1', Task: 't1', Service: 'web', Aliases: ['www'], VIP: '10.0.1.2', Running: true },
+      { IP: '10.0.1.4', Node: '192.0.2.2', Task: 't2', Service: 'web', Running: false },
+    ]);
+    // Reaching RUNNING is news for every node (DNS answers running tasks only).
+    assert.deepEqual(ix.apply(put('tasks', task('t2', 'n2', 'running', att('10.0.1.4')))), { kind: 'task', nodeIds: ['n2', 'n1'] });
+    // A change that moves no endpoint concerns only the task's node; the object sent is the same.
     const sent = ix.network('net1');
-    assert.deepEqual(ix.apply(put('tasks', task('t2', 'n2', 'running', att('10.0.1.4')))), { kind: 'task', nodeIds: ['n2'] });
+    assert.deepEqual(ix.apply(put('tasks', task('t2', 'n2', 'running', { ...att('10.0.1.4'), DesiredState: 'shutdown' }))), { kind: 'task', nodeIds: ['n2'] });
     assert.equal(ix.network('net1'), sent);
     // An ended task leaves the peers.
     const ended = ix.apply(put('tasks', task('t1', 'n1', 'shutdown', att('10.0.1.3')))) as { nodeIds: string[] };
     assert.deepEqual(ended.nodeIds.sort(), ['n1', 'n2']);
-    assert.deepEqual((ix.network('net1') as unknown as { Peers: unknown }).Peers, [{ IP: '10.0.1.4', Node: '192.0.2.2' }]);
+    assert.deepEqual(peers(), [{ IP: '10.0.1.4', Node: '192.0.2.2', Task: 't2', Service: 'web', Running: true }]);
   });
 
   it('keeps dependencies, nodes and the cluster object', () => {

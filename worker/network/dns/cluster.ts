@@ -1,0 +1,36 @@
+// Names a node answers on a swarm network, from the cluster's view of it (the Peers the
+// dispatcher sends): `<service>` and its aliases give the service's VIP (VIP mode) or its
+// running tasks' addresses (dnsrr mode), and `tasks.<service>` always the running tasks'
+// addresses. Lower-cased, as lookups are. Pure.
+import type { OverlayPeer } from '../overlay';
+
+/** A Peer as the dispatcher sends it; everything beyond the address and node is optional. */
+export interface NamedPeer extends OverlayPeer {
+  Task?: string;
+  Service?: string;
+  Aliases?: string[];
+  VIP?: string;
+  Running?: boolean;
+}
+
+export function clusterNames(peers: readonly NamedPeer[]): { names: Map<string, string[]>; reverse: Map<string, string> } {
+  const names = new Map<string, string[]>();
+  const reverse = new Map<string, string>();
+  const add = (name: string, ip: string) => {
+    const key = name.toLowerCase();
+    const list = names.get(key) ?? [];
+    if (!list.includes(ip)) list.push(ip);
+    names.set(key, list);
+  };
+  for (const p of peers) {
+    if (!p.Service) continue;
+    const aliases = [p.Service, ...(p.Aliases ?? [])];
+    // The VIP answers whether or not a task runs yet, as Docker's does.
+    if (p.VIP) for (const a of aliases) add(a, p.VIP);
+    if (!p.Running) continue;
+    add(`tasks.${p.Service}`, p.IP);
+    if (!p.VIP) for (const a of aliases) add(a, p.IP);
+    reverse.set(p.IP, p.Task ? `${p.Service}.${p.Task}` : p.Service);
+  }
+  return { names, reverse };
+}

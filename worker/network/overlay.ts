@@ -1,0 +1,83 @@
+// The VXLAN side of an overlay network on one node: a vxlan device on the network's bridge,
+// with no learning and no flooding, whose forwarding (FDB) and neighbour entries come from the
+// cluster's view of where each task address lives. The device answers ARP itself from its
+// neighbour table (proxy), so no broadcast leaves the node and the gateway address, present on
+// every node's bridge, never collides across nodes.
+import { run } from '../../shared/exec';
+import { macForIp } from './links';
+
+/** The IANA VXLAN port, as Docker's overlay uses. */
+export const VXLAN_PORT = 4789;
+/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
+export const VXLAN_OVERHEAD = 50;
+
+export interface OverlayPeer {
+  /** A task's address on the network. */
+  IP: string;
+  /** The address of the node that runs it (the VXLAN tunnel endpoint). */
+  Node: string;
+}
+
+/** Device names for a VNI: at most 15 characters, unique on the node as the VNI is in the cluster. */
+export function overlayDevices(vni: number): { bridge: string; vxlan: string } {
+  return { bridge: `ov${vni}`, vxlan: `vx${vni}` };
+}
+
+/** `ip -batch` lines that create the vxlan device on its bridge, with the overlay MTU on both. */
+export function vxlanCommands(o: { vni: number; local: string; mtu: number; exists: boolean }): string[] {
+  const { bridge, vxlan } = overlayDevices(o.vni);
+  const L = o.exists ? [] : [`link add ${vxlan} type vxlan id ${o.vni} dstport ${VXLAN_PORT} local ${o.local} nolearning proxy`];
+  L.push(`link set ${vxlan} master ${bridge} mtu ${o.mtu}`, `link set ${bridge} mtu ${o.mtu}`, `link set ${vxlan} up`);
+  return L;
+}
+
+/** What a vxlan device holds now: MAC -> remote, and IP -> MAC. */
+export interface Programmed {
+  fdb: Map<string, string>;
+  neigh: Map<string, string>;
+}
+
+/**
+ * The changes that make the device forward exactly to `peers` not on this node: `bridge` and
+ * `ip` batch lines. MACs derive from addresses (Docker's 02:42 scheme), as every node computes them.
+ */
+export function peerCommands(vxlan: string, peers: readonly OverlayPeer[], localNode: string, have: Programmed): { bridge: string[]; ip: string[] } {
+  const wantFdb = new Map<string, string>();
+  const wantNeigh = new Map<string, string>();
+  for (const p of peers) {
+    if (p.Node === localNode) continue;
+    const mac = macForIp(p.IP);
+    wantFdb.set(mac, p.Node);
+    wantNeigh.set(p.IP, mac);
+  }
+  const bridge: string[] = [];
+  const ip: string[] = [];
+  for (const [mac, dst] of wantFdb) if (have.fdb.get(mac) !== dst) bridge.push(`fdb replace ${mac} dev ${vxlan} dst ${dst} self permanent`);
+  for (const [mac] of have.fdb) if (!wantFdb.has(mac)) bridge.push(`fdb del ${mac} dev ${vxlan} self`);
+  for (const [addr, mac] of wantNeigh) if (have.neigh.get(addr) !== mac) ip.push(`neigh replace ${addr} lladdr ${mac} dev ${vxlan} nud permanent`);
+  for (const [addr] of have.neigh) if (!wantNeigh.has(addr)) ip.push(`neigh del ${addr} dev ${vxlan}`);
+  return { bridge, ip };
+}
+
+/** Read a vxlan device's remote FDB entries and permanent neighbours. */
+export async function readProgrammed(vxlan: string): Promise<Programmed> {
+  const fdbJson = JSON.parse((await run('bridge', ['-j', 'fdb', 'show', 'dev', vxlan])).stdout || '[]') as Array<{ mac: string; dst?: string }>;
+  const neighJson = JSON.parse((await run('ip', ['-j', 'neigh', 'show', 'dev', vxlan])).stdout || '[]') as Array<{ dst: string; lladdr?: string; state?: string[] }>;
+  const fdb = new Map<string, string>();
+  for (const e of fdbJson) if (e.dst && e.mac !== '00:00:00:00:00:00') fdb.set(e.mac, e.dst);
+  const neigh = new Map<string, string>();
+  for (const n of neighJson) if (n.lladdr && n.state?.includes('PERMANENT')) neigh.set(n.dst, n.lladdr);
+  return { fdb, neigh };
+}
+
+/** Program the device for `peers`; returns how many entries changed. */
+export async function programPeers(vxlan: string, peers: readonly OverlayPeer[], localNode: string): Promise<number> {
+  const cmds = peerCommands(vxlan, peers, localNode, await readProgrammed(vxlan));
+  if (cmds.bridge.length) await run('bridge', ['-batch', '-'], { input: cmds.bridge.join('\n') + '\n' });
+  if (cmds.ip.length) await run('ip', ['-batch', '-'], { input: cmds.ip.join('\n') + '\n' });
+  return cmds.bridge.length + cmds.ip.length;
+}
+
+export async function createVxlan(o: { vni: number; local: string; mtu: number; exists: boolean }): Promise<void> {
+  await run('ip', ['-batch', '-'], { input: vxlanCommands(o).join('\n') + '\n' });
+}
