@@ -22,6 +22,12 @@ export interface VethSpec {
   bridge: string;
   /** Below the default 1500 on overlay networks (the VXLAN header). */
   mtu?: number;
+  /**
+   * Let the bridge send a frame back out the port it came in on. On overlay networks a task can
+   * reach itself through its service's VIP: the bridge's netfilter turns that DNAT into a bridged
+   * frame to the task's own port.
+   */
+  hairpin?: boolean;
 }
 
 export interface BridgeSpec {
@@ -69,9 +75,12 @@ function containerSide(links: VethSpec[], withLo: boolean): string {
   return L.join('\n') + '\n';
 }
 
-/** The host ends, already in the daemon's namespace: onto their bridges, and up. */
-function attachHostEnds(links: VethSpec[]): void {
+/** The host ends, already in the daemon's namespace: onto their bridges, and up (hairpin where asked). */
+async function attachHostEnds(links: VethSpec[], signal?: AbortSignal): Promise<void> {
   attachToBridges(links.map((l) => ({ dev: l.hostVeth, bridge: l.bridge })));
+  // No ioctl sets hairpin mode, and /sys/class/net shows the namespace sysfs was mounted in, not ours.
+  const hairpin = links.filter((l) => l.hairpin).map((l) => `link set dev ${l.hostVeth} type bridge_slave hairpin on`);
+  if (hairpin.length) await run('ip', ['-batch', '-'], { input: hairpin.join('\n') + '\n', signal });
 }
 
 /**
@@ -84,14 +93,14 @@ export async function createNetns(nsPath: string, links: VethSpec[], signal?: Ab
   await fs.mkdir(dirname(nsPath), { recursive: true, mode: 0o711 });
   await fs.writeFile(nsPath, '', { mode: 0o444 });
   await run('ip', ['-batch', '-'], { input: containerSide(links, true), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNewNetns(nsPath, spawnChild) });
-  attachHostEnds(links);
+  await attachHostEnds(links, signal);
 }
 
 /** Hot-add interfaces to an existing namespace (network connect). */
 export async function addLinks(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
   if (!links.length) return;
   await run('ip', ['-batch', '-'], { input: containerSide(links, false), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNetns(nsPath, spawnChild) });
-  attachHostEnds(links);
+  await attachHostEnds(links, signal);
 }
 
 /** Delete host veth ends (their peers go with them); missing ones are fine. Slow: ~30 ms per pair (RCU). */

@@ -222,7 +222,27 @@ export class NetworkManager implements ContainerNetworking {
       table: this.table,
       networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.pool!.subnet, internal: n.internal, masquerade: n.masquerade })),
       ports,
+      vips: this.vipBackends(),
     };
+  }
+
+  /** Each VIP of the swarm networks here, with its running tasks (from the cluster's Peers). */
+  private vipBackends(): Array<{ vip: string; backends: string[]; local: string[] }> {
+    const vips = new Map<string, { backends: string[]; local: string[] }>();
+    for (const n of this.networks.values()) {
+      if (n.driver !== 'overlay') continue;
+      const seen = this.pendingPeers.get(n.id);
+      for (const p of (seen?.peers ?? []) as NamedPeer[]) {
+        if (!p.VIP) continue;
+        const v = vips.get(p.VIP) ?? { backends: [], local: [] };
+        if (p.Running && !v.backends.includes(p.IP)) {
+          v.backends.push(p.IP);
+          if (p.Node === seen!.local) v.local.push(p.IP);
+        }
+        vips.set(p.VIP, v);
+      }
+    }
+    return [...vips].map(([vip, v]) => ({ vip, backends: v.backends.sort(), local: v.local.sort() }));
   }
 
   /** Re-render the whole table from current state and swap it in atomically; calls run in order. */
@@ -298,7 +318,7 @@ export class NetworkManager implements ContainerNetworking {
           att.ifname = `eth${i}`;
           att.mac = macForIp(att.ip);
           att.hostVeth = newHostVethName();
-          specs.push({ ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(n.pool!), gateway: i === 0 ? n.pool!.gateway : undefined, bridge: n.bridge!, mtu: n.mtu });
+          specs.push({ ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(n.pool!), gateway: i === 0 ? n.pool!.gateway : undefined, bridge: n.bridge!, mtu: n.mtu, hairpin: n.driver === 'overlay' });
         });
         rec.ports = this.assignPorts(rec);
       } catch (e) {
@@ -517,7 +537,7 @@ export class NetworkManager implements ContainerNetworking {
         while (used.has(`eth${i}`)) i++;
         att.ifname = `eth${i}`;
         att.mac = macForIp(att.ip);
-        spec = { ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(net.pool!), bridge: net.bridge!, gateway: rec.attachments.length === 0 ? net.pool!.gateway : undefined, mtu: net.mtu };
+        spec = { ifname: att.ifname, hostVeth: att.hostVeth, mac: att.mac, ip: att.ip, prefix: prefixLength(net.pool!), bridge: net.bridge!, gateway: rec.attachments.length === 0 ? net.pool!.gateway : undefined, mtu: net.mtu, hairpin: net.driver === 'overlay' };
       }
       rec.attachments.push(att);
       this.containers.set(rec.id, rec);
@@ -792,11 +812,16 @@ export class NetworkManager implements ContainerNetworking {
 
   /** Where the other tasks on a swarm network live; kept for later when the network is not here yet. */
   async setSwarmPeers(id: string, peers: readonly OverlayPeer[], local: string): Promise<void> {
+    const vipsBefore = JSON.stringify(this.vipBackends());
     this.pendingPeers.set(id, { peers, local });
     this.version++; // the network's names changed
     const n = this.networks.get(id);
     if (!n || n.driver !== 'overlay' || n.vni === undefined) return;
-    await this.overlayQueue.run(() => programPeers(overlayDevices(n.vni!).vxlan, peers, local));
+    // Containers' ARP for a VIP is answered with the bridge's MAC, so the host's rules see the traffic.
+    const mac = bridgeMac(n.bridge!, this.daemonKey);
+    const vips = new Map((peers as NamedPeer[]).filter((p) => p.VIP).map((p) => [p.VIP!, mac]));
+    await this.overlayQueue.run(() => programPeers(overlayDevices(n.vni!).vxlan, peers, local, vips));
+    if (JSON.stringify(this.vipBackends()) !== vipsBefore) await this.applyNft();
   }
 
   /** Leave a swarm network once no container here uses it: devices, rule and record go. */

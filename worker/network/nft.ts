@@ -21,11 +21,23 @@ export interface NftPort {
   containerPort: number;
 }
 
+/** A service's virtual IP on an overlay network, and the running tasks behind it. */
+export interface NftVip {
+  vip: string;
+  backends: string[];
+  /** The backends on this node: a task sent to itself through the VIP needs another source. */
+  local?: string[];
+}
+
 export interface NftState {
   table: string;
   networks: NftNetwork[];
   ports: NftPort[];
+  vips?: NftVip[];
 }
+
+/** A chain name per VIP: stable, so a re-render of the same state is the same text. */
+const vipChain = (vip: string) => `vip_${vip.replace(/\./g, '_')}`;
 
 /**
  * One table per daemon: the name comes from the daemon's bridge device, which is unique in a
@@ -52,7 +64,26 @@ export function renderTable(s: NftState): string {
   const bridges = s.networks.map((n) => q(n.bridge));
   L.push(`table ip ${s.table} {`);
   L.push('\tset bridges {', '\t\ttype ifname', ...(bridges.length ? [`\t\telements = { ${bridges.join(', ')} }`] : []), '\t}');
-  L.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', '\t\tfib daddr type local jump published', '\t}');
+  const vips = [...(s.vips ?? [])].sort((a, b) => a.vip.localeCompare(b.vip));
+  const served = vips.filter((v) => v.backends.length);
+  const idle = vips.filter((v) => !v.backends.length);
+  L.push('\tset vips {', '\t\ttype ipv4_addr', ...(vips.length ? [`\t\telements = { ${vips.map((v) => v.vip).join(', ')} }`] : []), '\t}');
+  L.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', '\t\tfib daddr type local jump published');
+  // A VIP: one chain per service, a random running task per new flow (conntrack keeps the flow
+  // there); the port is kept, as Docker's VIPs forward every port.
+  if (served.length) L.push(`\t\tip daddr vmap { ${served.map((v) => `${v.vip} : jump ${vipChain(v.vip)}`).join(', ')} }`);
+  L.push('\t}');
+  for (const v of served) {
+    const map = v.backends.map((b, i) => `${i} : ${b}`).join(', ');
+    L.push(`\tchain ${vipChain(v.vip)} {`, `\t\tdnat to numgen random mod ${v.backends.length} map { ${map} }`, '\t}');
+  }
+  // A VIP with no running task refuses at once, rather than leaving clients to time out.
+  L.push('\tchain vip_refuse {', '\t\ttype filter hook prerouting priority filter; policy accept;');
+  if (idle.length) {
+    L.push(`\t\tip daddr { ${idle.map((v) => v.vip).join(', ')} } meta l4proto tcp reject with tcp reset`);
+    L.push(`\t\tip daddr { ${idle.map((v) => v.vip).join(', ')} } reject`);
+  }
+  L.push('\t}');
   // nft 1.0.6 rejects `priority dstnat` on the output hook: -100 is the same number.
   L.push('\tchain output {', '\t\ttype nat hook output priority -100; policy accept;', '\t\tfib daddr type local jump published', '\t}');
   L.push('\tchain published {');
@@ -64,6 +95,14 @@ export function renderTable(s: NftState): string {
   }
   L.push('\t}');
   L.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;');
+  // VIP traffic keeps the client's address: replies come back through the client's node (the
+  // bridge's netfilter hooks see them there and undo the DNAT). Masquerading to the gateway,
+  // which every node's bridge has, would send them to the wrong node.
+  // A task that reaches itself through the VIP would see its own address as the source (a martian,
+  // dropped): masquerade that one case to the bridge address, which is this node's.
+  const selves = [...new Set(vips.flatMap((v) => v.local ?? []))].sort();
+  if (selves.length) L.push(`\t\tct original ip daddr @vips ip saddr . ip daddr { ${selves.map((b) => `${b} . ${b}`).join(', ')} } masquerade`);
+  if (vips.length) L.push('\t\tct original ip daddr @vips accept');
   for (const n of s.networks) {
     L.push(`\t\toifname ${q(n.bridge)} ip saddr ${n.subnet} ct status dnat masquerade`);
     L.push(`\t\toifname ${q(n.bridge)} ip saddr 127.0.0.0/8 masquerade`);

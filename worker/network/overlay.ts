@@ -41,9 +41,10 @@ export interface Programmed {
  * The changes that make the device forward exactly to `peers` not on this node: `bridge` and
  * `ip` batch lines. MACs derive from addresses (Docker's 02:42 scheme), as every node computes them.
  */
-export function peerCommands(vxlan: string, peers: readonly OverlayPeer[], localNode: string, have: Programmed): { bridge: string[]; ip: string[] } {
+export function peerCommands(vxlan: string, peers: readonly OverlayPeer[], localNode: string, have: Programmed, local: ReadonlyMap<string, string> = new Map()): { bridge: string[]; ip: string[] } {
   const wantFdb = new Map<string, string>();
-  const wantNeigh = new Map<string, string>();
+  // Addresses answered with a MAC of this node (the VIPs: the bridge takes them to the host's rules).
+  const wantNeigh = new Map<string, string>(local);
   for (const p of peers) {
     if (p.Node === localNode) continue;
     const mac = macForIp(p.IP);
@@ -70,9 +71,12 @@ export async function readProgrammed(vxlan: string): Promise<Programmed> {
   return { fdb, neigh };
 }
 
-/** Program the device for `peers`; returns how many entries changed. */
-export async function programPeers(vxlan: string, peers: readonly OverlayPeer[], localNode: string): Promise<number> {
-  const cmds = peerCommands(vxlan, peers, localNode, await readProgrammed(vxlan));
+/**
+ * Program the device for `peers`; `local` maps addresses to answer with a MAC of this node (a
+ * service's VIP -> the bridge's MAC). Returns how many entries changed.
+ */
+export async function programPeers(vxlan: string, peers: readonly OverlayPeer[], localNode: string, local: ReadonlyMap<string, string> = new Map()): Promise<number> {
+  const cmds = peerCommands(vxlan, peers, localNode, await readProgrammed(vxlan), local);
   if (cmds.bridge.length) await run('bridge', ['-batch', '-'], { input: cmds.bridge.join('\n') + '\n' });
   if (cmds.ip.length) await run('ip', ['-batch', '-'], { input: cmds.ip.join('\n') + '\n' });
   return cmds.bridge.length + cmds.ip.length;

@@ -85,6 +85,28 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
     }
     assert.equal((await lab.docker('m1', ['service', 'rm', 'api'])).code, 0);
 
+    // The VIP: from every host, connections to the service name spread over all three tasks.
+    const hostnames = new Set(await Promise.all(ends.map(hostname)));
+    for (const e of ends) {
+      const r = await lab.docker(e.host, ['exec', e.container, 'sh', '-c', 'for i in $(seq 30); do timeout 5 wget -q -O - http://web/index.html || echo FAILED; done']);
+      const answers = r.stdout.trim().split('\n');
+      assert.equal(answers.length, 30, r.stderr);
+      assert.ok(!answers.includes('FAILED'), `${e.host}: ${answers.filter((a) => a === 'FAILED').length} of 30 failed`);
+      const from = new Set(answers.map((a) => a.replace(/^hello-from-/, '')));
+      assert.deepEqual([...from].sort(), [...hostnames].sort(), `${e.host} reached every task through the VIP`);
+    }
+
+    // A task that dies leaves the VIP's backends: every request keeps succeeding, none reaches it.
+    const victim = ends.find((e) => e.host === 'w2')!;
+    const victimName = await hostname(victim);
+    const client = ends.find((e) => e.host === 'm1')!;
+    assert.equal((await lab.docker('w2', ['kill', victim.container])).code, 0);
+    await eventually('the VIP no longer sends to the killed task', async () => {
+      const r = await lab.docker('m1', ['exec', client.container, 'sh', '-c', 'for i in $(seq 15); do timeout 5 wget -q -O - http://web/index.html || echo FAILED; done']);
+      const answers = r.stdout.trim().split('\n');
+      return answers.length === 15 && !answers.includes('FAILED') && !answers.includes(`hello-from-${victimName}`);
+    });
+
     for (const h of ['m1', 'w1', 'w2']) {
       const s = await overlayState(h, subnet);
       assert.equal(s.links.length, 2, `${h} has the bridge and the vxlan device`);

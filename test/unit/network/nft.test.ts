@@ -56,6 +56,28 @@ describe('network/nft rendering', () => {
     assert.ok(l.indexOf('ct status dnat accept') < l.indexOf('iifname "shoal0" oifname != "shoal0" oifname @bridges drop'));
   });
 
+  it('load-balances each VIP over its running tasks, refuses one with none, keeps client addresses but masquerades a task reaching itself', () => {
+    const t = renderTable({
+      table: 'shoal_x',
+      networks: [{ bridge: 'ov4097', subnet: '10.0.1.0/24', internal: false, masquerade: true }],
+      ports: [],
+      vips: [
+        { vip: '10.0.1.2', backends: ['10.0.1.3', '10.0.1.4'], local: ['10.0.1.3'] },
+        { vip: '10.0.1.9', backends: [] },
+      ],
+    });
+    assert.match(t, /set vips \{\n\t\ttype ipv4_addr\n\t\telements = \{ 10\.0\.1\.2, 10\.0\.1\.9 \}/);
+    assert.match(t, /ip daddr vmap \{ 10\.0\.1\.2 : jump vip_10_0_1_2 \}/);
+    assert.match(t, /chain vip_10_0_1_2 \{\n\t\tdnat to numgen random mod 2 map \{ 0 : 10\.0\.1\.3, 1 : 10\.0\.1\.4 \}/);
+    assert.match(t, /ip daddr \{ 10\.0\.1\.9 \} meta l4proto tcp reject with tcp reset/);
+    const post = t.slice(t.indexOf('chain postrouting'));
+    const self = post.indexOf('ct original ip daddr @vips ip saddr . ip daddr { 10.0.1.3 . 10.0.1.3 } masquerade');
+    const keep = post.indexOf('ct original ip daddr @vips accept');
+    const hairpin = post.indexOf('oifname "ov4097" ip saddr 10.0.1.0/24 ct status dnat masquerade');
+    assert.ok(self >= 0 && keep > self && hairpin > keep, 'self first, then VIP traffic left alone, before the bridge hairpin masquerade');
+    assert.doesNotMatch(renderTable({ table: 'shoal_x', networks: [], ports: [] }), /vmap|@vips accept|reject/, 'no VIP, no VIP rules');
+  });
+
   it('renders the same text for the same state (stable order)', () => {
     const shuffled = { ...state, ports: [...state.ports].reverse() };
     assert.equal(renderTable(shuffled), renderTable(state));
