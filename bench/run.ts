@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<void>> = { engine: engineBench, sched
 suites['swarm-scheduler'] = () => import('./swarm-scheduler').then((m) => m.swarmSchedulerBench());
 suites.swarm = () => import('./swarm').then((m) => m.swarmBench());
 suites.dispatcher = () => import('./dispatcher').then((m) => m.dispatcherBench());
+suites.network = () => import('./network').then((m) => m.networkBench());
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

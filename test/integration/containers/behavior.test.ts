@@ -189,7 +189,7 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
   });
 
   it('resizes the tty of a container and of an exec', async () => {
-    const { Id } = await s.cm.create({ Image: 'busybox', Tty: true, Cmd: ['sh', '-c', 'while [ "$(stty size)" != "30 100" ]; do sleep 0.05; done; echo resized; sleep 30'] });
+    const { Id } = await s.cm.create({ Image: 'busybox', Tty: true, Cmd: ['sh', '-c', 'while [ "$(stty size 2>/dev/null)" != "30 100" ]; do sleep 0.05; done; echo resized; sleep 30'] });
     const sess = await s.cm.attach(Id, { stdin: false, stdout: true, stderr: true, logs: false, stream: true });
     await s.cm.start(Id);
     await s.cm.resize(Id, 30, 100);
@@ -200,7 +200,7 @@ describe('containers: stop, wait, restart policies, logs, exec, commit, health',
     }
     sess.close();
     assert.match(out, /resized\r\n/);
-    const ex = s.cm.execCreate(Id, { AttachStdout: true, Tty: true, ConsoleSize: [24, 80], Cmd: ['sh', '-c', 'while [ "$(stty size)" != "12 34" ]; do sleep 0.05; done; echo exec-resized'] }).Id;
+    const ex = s.cm.execCreate(Id, { AttachStdout: true, Tty: true, ConsoleSize: [24, 80], Cmd: ['sh', '-c', 'while [ "$(stty size 2>/dev/null)" != "12 34" ]; do sleep 0.05; done; echo exec-resized'] }).Id;
     const es = (await s.cm.execStart(ex, { detach: false }))!;
     const eo = collect(es);
     await s.cm.execResize(ex, 12, 34);
