@@ -16,6 +16,14 @@ interface NetworkJson {
 
 const status = (e: unknown) => (e instanceof ApiError ? e.status : 0);
 
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail('not true within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('swarm networks: create, list, inspect, remove (one manager, real etcd)', function () {
   this.timeout(90_000);
   let d: TestDaemon;
@@ -116,6 +124,19 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     const subnet = parseCidr(back.IPAM.Config[0].Subnet);
     for (const a of [vip, ...addrs]) assert.ok(a && overlaps(parseCidr(a, true), subnet), `${a} is in ${back.IPAM.Config[0].Subnet}`);
     assert.ok(!addrs.includes(vip));
+    // --network-add and --network-rm: the service's VIPs follow its networks.
+    assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'side'])).code, 0);
+    const vipNets = async () => ((await d.client.get<{ Endpoint?: { VirtualIPs?: Array<{ NetworkID: string }> } }>('/services/api')).Endpoint?.VirtualIPs ?? []).map((v) => v.NetworkID).sort();
+    const side = (await swarmNets()).find((n) => n.Name === 'side')!;
+    assert.equal((await docker(d.host, ['service', 'update', '--detach', '--network-add', 'side', 'api'])).code, 0);
+    await eventually(async () => (await vipNets()).join() === [back.Id, side.Id].sort().join());
+    assert.equal((await docker(d.host, ['service', 'update', '--detach', '--network-rm', 'side', 'api'])).code, 0);
+    await eventually(async () => (await vipNets()).join() === back.Id);
+    const unknown = await docker(d.host, ['service', 'update', '--detach', '--network-add', 'nosuch', 'api']);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /network nosuch not found/);
+    await eventually(async () => (await docker(d.host, ['network', 'rm', 'side'])).code === 0);
+
     const refused = await docker(d.host, ['network', 'rm', 'back']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /network back is in use by service api/);

@@ -96,6 +96,25 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
       assert.deepEqual([...from].sort(), [...hostnames].sort(), `${e.host} reached every task through the VIP`);
     }
 
+    // kill -9 of w1's shoald, then a start: its containers keep running and the node takes up
+    // its overlay again, with no device or rule twice, and traffic flows as before.
+    const w1 = ends.find((e) => e.host === 'w1')!;
+    await lab.kill('w1');
+    await lab.start('w1');
+    await eventually('w1 ready again', async () => {
+      const nodes = await m1.get<Array<{ Description: { Hostname: string }; Status: { State: string } }>>('/nodes');
+      return nodes.find((n) => n.Description.Hostname === 'w1')?.Status.State === 'ready';
+    });
+    const after = await overlayState('w1', subnet);
+    assert.equal(after.links.length, 2, after.links.join('\n'));
+    const ruleset = (await lab.exec('w1', ['nft', 'list', 'ruleset'])).stdout;
+    assert.equal(ruleset.match(/chain vip_\d/g)?.length, 1, 'one VIP chain');
+    await eventually('w1 reaches the others through the VIP again', async () => {
+      const r = await lab.docker('w1', ['exec', w1.container, 'sh', '-c', 'for i in $(seq 10); do timeout 5 wget -q -O - http://web/index.html || echo FAILED; done']);
+      const answers = r.stdout.trim().split('\n');
+      return answers.length === 10 && !answers.includes('FAILED');
+    });
+
     // A task that dies leaves the VIP's backends: every request keeps succeeding, none reaches it.
     const victim = ends.find((e) => e.host === 'w2')!;
     const victimName = await hostname(victim);
