@@ -10,7 +10,7 @@ import type { Change } from '../leader/cache';
 import { commitOps, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
 import { releaseAddresses, reserveAddresses, storePools, wantKey, type AddressWant } from '../networks/addresses';
-import { SUBNETS_ID, taskOwner, vipOwner, type AddressPool } from '../networks/ipam';
+import { SUBNETS_ID, nodeOwner, taskOwner, vipOwner, type AddressPool } from '../networks/ipam';
 import { attachment, currentVips, endpointCurrent, endpointFor, holdsDeadAddresses, taskNetworks, vipNetworks } from './plan';
 
 /** Docker's status message for a task that has its resources and waits for a node. */
@@ -25,12 +25,13 @@ export function needsAllocation(t: Task | undefined): t is Task {
 
 const TASK = 'task:';
 const SVC = 'svc:';
+const NODE = 'node:';
 /** Resync key: take back what no live task or service holds (left by a crash between writes). */
 const GC = 'gc';
 
 export class Allocator extends ReconcileLoop {
   constructor(opts: AllocatorOptions) {
-    super('allocator', ['tasks', 'services', 'networks', 'ipam'], opts);
+    super('allocator', ['tasks', 'services', 'networks', 'ipam', 'nodes'], opts);
   }
 
   protected keysFor(c: Change): Iterable<string> {
@@ -41,14 +42,17 @@ export class Allocator extends ReconcileLoop {
       return [];
     }
     if (c.kind === 'services') return [SVC + c.id];
-    // A network (and its pool) appearing lets tasks that waited for it go on.
-    if (c.kind === 'networks' && c.after && !c.before) return [...this.allKeys()].filter((k) => k.startsWith(TASK));
+    if (c.kind === 'nodes' && (!c.after || !c.before)) return [NODE + c.id];
+    // A network (and its pool) appearing lets tasks that waited for it go on; a new ingress
+    // network gives every node its address there.
+    if (c.kind === 'networks' && c.after && !c.before) return [...this.allKeys()].filter((k) => k.startsWith(TASK) || k.startsWith(NODE));
     return [];
   }
 
   protected *allKeys(): Iterable<string> {
     for (const t of this.cache.all<Task>('tasks')) if (needsAllocation(t)) yield TASK + t.ID;
     for (const s of this.cache.all<Service>('services')) yield SVC + s.ID;
+    for (const n of this.cache.ids('nodes')) yield NODE + n;
     yield GC;
   }
 
@@ -89,6 +93,12 @@ export class Allocator extends ReconcileLoop {
         this.collectGarbage(drop);
       } else if (key.startsWith(SVC)) {
         planService(key.slice(SVC.length));
+      } else if (key.startsWith(NODE)) {
+        // Every node has an address on the ingress network: the routing mesh's source for
+        // connections it sends to a task on another node, so that replies come back to it.
+        const id = key.slice(NODE.length);
+        if (!this.cache.get('nodes', id)) drop('*', nodeOwner(id));
+        else if (ingress) wants.push({ owner: nodeOwner(id), networkId: ingress });
       } else if (key.startsWith(TASK)) {
         const id = key.slice(TASK.length);
         const t = this.cache.get<Task>('tasks', id);
@@ -178,6 +188,8 @@ export class Allocator extends ReconcileLoop {
         if (kind === 'task') {
           const t = this.cache.get<Task>('tasks', oid);
           if (!t || isTerminal(t.Status.State)) drop(id, owner);
+        } else if (kind === 'node') {
+          if (!this.cache.get('nodes', oid) || id !== this.ingressId()) drop(id, owner);
         } else if (kind === 'vip') {
           const s = this.cache.get<Service>('services', oid);
           if (!s || !vipNetworks(s, this.ingressId()).includes(id)) drop(id, owner);

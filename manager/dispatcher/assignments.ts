@@ -21,6 +21,8 @@ export type AssignmentSet = ReadonlyMap<string, AssignedItem>;
 /** The objects tasks depend on, by ID (the dispatcher's in-memory index). */
 export interface DependencySource {
   network(id: string): StoredObject | undefined;
+  /** Networks every node gets whatever it runs (the ingress network, for the routing mesh). */
+  everyNode?(): string[];
   secret(id: string): StoredObject | undefined;
   config(id: string): StoredObject | undefined;
 }
@@ -96,6 +98,7 @@ export function assignmentSet(nodeId: string, tasks: Iterable<Task>, deps: Depen
     wanted.secrets.push(...d.secrets);
     wanted.configs.push(...d.configs);
   }
+  wanted.networks.push(...(deps.everyNode?.() ?? []));
   // A reference to an object that does not exist (yet) adds nothing; its creation re-runs this.
   const lookups: Array<[AssignmentKind, string[], (id: string) => StoredObject | undefined]> = [
     ['network', wanted.networks, (id) => deps.network(id)],

@@ -6,7 +6,7 @@ import type { WeightedPeer } from '../../shared/rpc';
 import type { Kind, StoreEvent, StoredObject, StoreWatch } from '../store';
 import { canonicalJson, type DependencySource } from './assignments';
 
-export const WATCHED_KINDS: Kind[] = ['cluster', 'nodes', 'tasks', 'networks', 'secrets', 'configs'];
+export const WATCHED_KINDS: Kind[] = ['cluster', 'nodes', 'tasks', 'networks', 'secrets', 'configs', 'ipam'];
 
 /** What one event touched. */
 export type IndexChange =
@@ -29,6 +29,8 @@ export class ClusterIndex implements DependencySource {
   private readonly endpoints = new Map<string, Map<string, string>>();
   /** Networks as sent, with their Peers, until a network or its endpoints change. */
   private readonly sent = new Map<string, StoredObject>();
+  /** Each node's own address on the ingress network (from the ingress pool): node ID -> address. */
+  private ingressAddrs = new Map<string, string>();
 
   /** Replace everything with a watch snapshot. */
   load(snapshot: StoreWatch['snapshot']): void {
@@ -39,12 +41,16 @@ export class ClusterIndex implements DependencySource {
     for (const m of Object.values(this.deps)) m.clear();
     this.endpoints.clear();
     this.sent.clear();
+    this.ingressAddrs.clear();
     for (const n of (snapshot.nodes ?? []) as unknown as Node[]) this.nodes.set(n.ID, n);
     for (const t of (snapshot.tasks ?? []) as unknown as Task[]) {
       this.putTask(t);
       this.moveEndpoints(t.ID, undefined, t);
     }
     for (const k of ['networks', 'secrets', 'configs'] as const) for (const o of snapshot[k] ?? []) this.deps[k].set(o.ID, o);
+    const ingress = this.ingressId();
+    const pool = (snapshot.ipam ?? []).find((p) => p.ID === ingress);
+    if (pool) this.ingressAddrs = nodeAddresses(pool);
   }
 
   apply(ev: StoreEvent): IndexChange | undefined {
@@ -63,9 +69,21 @@ export class ClusterIndex implements DependencySource {
         if (ev.type === 'put') this.putTask(ev.object as unknown as Task);
         const now = this.tasks.get(ev.id);
         const nodes = new Set([was?.NodeID, now?.NodeID].filter((x): x is string => !!x));
-        // A task's endpoints changed: every node with tasks on those networks hears of it.
-        for (const net of this.moveEndpoints(ev.id, was, now)) for (const n of this.nodesOn(net)) nodes.add(n);
+        // A task's endpoints changed: every node with tasks on those networks hears of it, and
+        // every node at all for the ingress network (each one publishes the mesh's ports).
+        const moved = this.moveEndpoints(ev.id, was, now);
+        if (moved.includes(this.ingressId() ?? '')) for (const n of this.nodes.keys()) nodes.add(n);
+        for (const net of moved) for (const n of this.nodesOn(net)) nodes.add(n);
         return { kind: 'task', nodeIds: [...nodes] };
+      }
+      case 'ipam': {
+        // Only the ingress pool's node addresses matter here; every node is told of a change.
+        if (ev.id !== this.ingressId()) return undefined;
+        const next = ev.type === 'put' ? nodeAddresses(ev.object) : new Map<string, string>();
+        if (canonicalJson([...next]) === canonicalJson([...this.ingressAddrs])) return undefined;
+        this.ingressAddrs = next;
+        this.sent.delete(ev.id);
+        return { kind: 'dependency' };
       }
       case 'networks':
       case 'secrets':
@@ -95,10 +113,29 @@ export class ClusterIndex implements DependencySource {
     let sent = this.sent.get(id);
     if (!sent) {
       const peers = [...(this.endpoints.get(id)?.values() ?? [])].sort().map((e) => JSON.parse(e) as NetworkPeer);
+      // On the ingress network, each node's own address too (tunnelled like a task's).
+      if (id === this.ingressId()) {
+        for (const [nodeId, ip] of [...this.ingressAddrs].sort()) {
+          const addr = this.nodes.get(nodeId)?.Status?.Addr;
+          if (addr) peers.push({ IP: ip, Node: addr, NodeID: nodeId, Running: true });
+        }
+      }
       sent = { ...net, Peers: peers } as StoredObject;
       this.sent.set(id, sent);
     }
     return sent;
+  }
+
+  /** The ingress network's ID, when there is one. */
+  ingressId(): string | undefined {
+    for (const n of this.deps.networks.values()) if ((n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress) return n.ID;
+    return undefined;
+  }
+
+  /** Networks every node takes part in: the ingress network while a task is attached to it (the routing mesh). */
+  everyNode(): string[] {
+    const ingress = this.ingressId();
+    return ingress && this.endpoints.get(ingress)?.size ? [ingress] : [];
   }
 
   /** The task's Peer (as JSON) on each network, for a task that may run, on a node with an address. */
@@ -188,7 +225,12 @@ export class ClusterIndex implements DependencySource {
 export interface NetworkPeer {
   IP: string;
   Node: string;
-  Task: string;
+  /** A task's endpoint; absent for a node's own address on the ingress network. */
+  Task?: string;
+  /** A node's own ingress address: the node it is. */
+  NodeID?: string;
+  /** Ports the task's service publishes through the routing mesh (ingress network only). */
+  Ports?: Array<{ Protocol: string; PublishedPort: number; TargetPort: number }>;
   Service?: string;
   Aliases?: string[];
   /** The service's address on this network (VIP mode); absent in dnsrr mode. */
@@ -200,15 +242,27 @@ export interface NetworkPeer {
 export function peerOf(t: Task, networkId: string, ip: string, node: string): NetworkPeer {
   const vip = t.Endpoint?.VirtualIPs?.find((v) => v.NetworkID === networkId)?.Addr?.split('/')[0];
   const aliases = (t.Spec?.Networks ?? []).find((n) => n.Target === networkId)?.Aliases ?? [];
+  const ingress = (t.Endpoint?.Ports ?? []).filter((p) => p.PublishedPort && (p.PublishMode ?? 'ingress') === 'ingress' && p.TargetPort);
+  const ports = (t.NetworksAttachments ?? []).some((a) => a.Network?.ID === networkId && (a.Network as { Spec?: { Ingress?: boolean } }).Spec?.Ingress) ? ingress : [];
   return {
     IP: ip,
     Node: node,
     Task: t.ID,
+    ...(ports.length ? { Ports: ports.map((p) => ({ Protocol: p.Protocol ?? 'tcp', PublishedPort: p.PublishedPort!, TargetPort: p.TargetPort! })) } : {}),
     ...(t.ServiceAnnotations?.Name ? { Service: t.ServiceAnnotations.Name } : {}),
     ...(aliases.length ? { Aliases: [...aliases] } : {}),
     ...(vip ? { VIP: vip } : {}),
     Running: t.Status.State === 'running',
   };
+}
+
+/** The ingress pool's node addresses: node ID -> address. */
+function nodeAddresses(pool: StoredObject): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [ip, owner] of Object.entries((pool as { Allocations?: { allocated?: Record<string, string> } }).Allocations?.allocated ?? {})) {
+    if (owner.startsWith('node:')) out.set(owner.slice('node:'.length), ip);
+  }
+  return out;
 }
 
 /** What a session message would tell the agent about its node: its configuration, not its status. */

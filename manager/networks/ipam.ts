@@ -68,6 +68,8 @@ export function releaseNetwork(table: SubnetTable, networkId: string): SubnetTab
 
 export const taskOwner = (taskId: string) => `task:${taskId}`;
 export const vipOwner = (serviceId: string) => `vip:${serviceId}`;
+/** A node's own address on the ingress network (the routing mesh's source address). */
+export const nodeOwner = (nodeId: string) => `node:${nodeId}`;
 
 /** An address with the pool's prefix length, as Docker writes attachment addresses ("10.0.1.5/24"). */
 export function withPrefix(pool: Pool, ip: string): string {

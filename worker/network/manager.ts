@@ -14,9 +14,9 @@ import { Mutex } from '../../shared/mutex';
 import { StateStore, type Attachment, type ContainerRecord, type NetworkRecord } from './state';
 import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength, releaseOwner } from '../../shared/net/ipam';
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
-import { applyRuleset, deleteTable, tableName, type NftState } from './nft';
+import { applyRuleset, deleteTable, tableName, type NftMesh, type NftMeshPort, type NftState } from './nft';
 import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, listLinks, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
-import { createVxlan, overlayDevices, programPeers, VXLAN_OVERHEAD, type OverlayPeer } from './overlay';
+import { createVxlan, overlayDevices, programPeers, setMeshAddress, VXLAN_OVERHEAD, type OverlayPeer } from './overlay';
 import { VethReaper } from './reaper';
 import { parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, type ResolvConf } from './files';
 import { DnsServer } from './dns/server';
@@ -37,6 +37,8 @@ export interface SwarmNetworkDef {
   labels?: Record<string, string>;
   /** This node's address: the tunnel's source. */
   local: string;
+  /** The routing mesh's network. */
+  ingress?: boolean;
   /** MTU of the link the tunnel runs over (default 1500). */
   linkMtu?: number;
 }
@@ -223,7 +225,33 @@ export class NetworkManager implements ContainerNetworking {
       networks: nets.map((n) => ({ bridge: n.bridge!, subnet: n.pool!.subnet, internal: n.internal, masquerade: n.masquerade })),
       ports,
       vips: this.vipBackends(),
+      mesh: this.meshState(),
     };
+  }
+
+  /** The routing mesh's ports on this node, from the ingress network's Peers. */
+  private meshState(): NftMesh | undefined {
+    const n = [...this.networks.values()].find((x) => x.driver === 'overlay' && x.ingress);
+    const seen = n && this.pendingPeers.get(n.id);
+    if (!n || !seen) return undefined;
+    const ports = new Map<string, NftMeshPort>();
+    for (const p of seen.peers as NamedPeer[]) {
+      for (const port of p.Ports ?? []) {
+        const proto = (port.Protocol === 'udp' ? 'udp' : 'tcp') as Proto;
+        const key = `${proto}/${port.PublishedPort}`;
+        const e = ports.get(key) ?? { proto, published: port.PublishedPort, target: port.TargetPort, backends: [], local: [] };
+        if (p.Running && !e.backends.includes(p.IP)) {
+          e.backends.push(p.IP);
+          if (p.Node === seen.local) e.local.push(p.IP);
+        }
+        ports.set(key, e);
+      }
+    }
+    for (const e of ports.values()) {
+      e.backends.sort();
+      e.local.sort();
+    }
+    return { bridge: n.bridge!, source: n.meshAddr, ports: [...ports.values()] };
   }
 
   /** Each VIP of the swarm networks here, with its running tasks (from the cluster's Peers). */
@@ -786,6 +814,7 @@ export class NetworkManager implements ContainerNetworking {
         vni: def.vni,
         mtu,
         local: def.local,
+        ...(def.ingress ? { ingress: true } : {}),
       };
       this.networks.set(n.id, n);
       try {
@@ -820,8 +849,23 @@ export class NetworkManager implements ContainerNetworking {
     // Containers' ARP for a VIP is answered with the bridge's MAC, so the host's rules see the traffic.
     const mac = bridgeMac(n.bridge!, this.daemonKey);
     const vips = new Map((peers as NamedPeer[]).filter((p) => p.VIP).map((p) => [p.VIP!, mac]));
-    await this.overlayQueue.run(() => programPeers(overlayDevices(n.vni!).vxlan, peers, local, vips));
-    if (JSON.stringify(this.vipBackends()) !== vipsBefore) await this.applyNft();
+    await this.overlayQueue.run(async () => {
+      await programPeers(overlayDevices(n.vni!).vxlan, peers, local, vips);
+      if (n.ingress) await this.takeMeshAddress(n, (peers as NamedPeer[]).find((p) => p.NodeID && p.Node === local)?.IP);
+    });
+    if (JSON.stringify(this.vipBackends()) !== vipsBefore || n.ingress) await this.applyNft();
+  }
+
+  /**
+   * This node's own address on the ingress network, on its bridge: the source of mesh traffic
+   * sent to a task on another node. Its MAC (derived from the address, as other nodes compute
+   * it) is made one of the bridge's own, so replies tunnelled back are taken up by the host.
+   */
+  private async takeMeshAddress(n: NetworkRecord, ip: string | undefined): Promise<void> {
+    if (n.meshAddr === ip) return;
+    await setMeshAddress(n.bridge!, prefixLength(n.pool!), n.meshAddr, ip);
+    n.meshAddr = ip;
+    await this.store.saveNetwork(n);
   }
 
   /** Leave a swarm network once no container here uses it: devices, rule and record go. */

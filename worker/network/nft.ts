@@ -29,12 +29,34 @@ export interface NftVip {
   local?: string[];
 }
 
+/** A port the routing mesh publishes on this node, and the running tasks behind it (their ingress addresses). */
+export interface NftMeshPort {
+  proto: Proto;
+  published: number;
+  target: number;
+  backends: string[];
+  /** The backends on this node: reached without SNAT, so they see the client's address. */
+  local: string[];
+}
+
+export interface NftMesh {
+  /** The ingress network's bridge on this node. */
+  bridge: string;
+  /** This node's own ingress address: the source of mesh traffic sent to another node's task. */
+  source?: string;
+  ports: NftMeshPort[];
+}
+
 export interface NftState {
   table: string;
   networks: NftNetwork[];
   ports: NftPort[];
   vips?: NftVip[];
+  mesh?: NftMesh;
 }
+
+/** Marks a connection the routing mesh DNATed (conntrack mark), for the SNAT decision after routing. */
+export const MESH_MARK = '0x6d657368';
 
 /** A chain name per VIP: stable, so a re-render of the same state is the same text. */
 const vipChain = (vip: string) => `vip_${vip.replace(/\./g, '_')}`;
@@ -68,7 +90,11 @@ export function renderTable(s: NftState): string {
   const served = vips.filter((v) => v.backends.length);
   const idle = vips.filter((v) => !v.backends.length);
   L.push('\tset vips {', '\t\ttype ipv4_addr', ...(vips.length ? [`\t\telements = { ${vips.map((v) => v.vip).join(', ')} }`] : []), '\t}');
-  L.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', '\t\tfib daddr type local jump published');
+  const mesh = s.mesh && s.mesh.ports.length ? s.mesh : undefined;
+  const meshPorts = [...(mesh?.ports ?? [])].sort((a, b) => a.published - b.published || a.proto.localeCompare(b.proto));
+  const meshServed = meshPorts.filter((p) => p.backends.length);
+  const meshJump = meshServed.length ? [`\t\tfib daddr type local meta l4proto . th dport vmap { ${meshServed.map((p) => `${p.proto} . ${p.published} : jump mesh_${p.proto}_${p.published}`).join(', ')} }`] : [];
+  L.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', ...meshJump, '\t\tfib daddr type local jump published');
   // A VIP: one chain per service, a random running task per new flow (conntrack keeps the flow
   // there); the port is kept, as Docker's VIPs forward every port.
   if (served.length) L.push(`\t\tip daddr vmap { ${served.map((v) => `${v.vip} : jump ${vipChain(v.vip)}`).join(', ')} }`);
@@ -83,9 +109,19 @@ export function renderTable(s: NftState): string {
     L.push(`\t\tip daddr { ${idle.map((v) => v.vip).join(', ')} } meta l4proto tcp reject with tcp reset`);
     L.push(`\t\tip daddr { ${idle.map((v) => v.vip).join(', ')} } reject`);
   }
+  // A mesh port whose service has no running task refuses too.
+  for (const p of meshPorts.filter((x) => !x.backends.length)) {
+    L.push(`\t\tfib daddr type local ${p.proto} dport ${p.published} ${p.proto === 'tcp' ? 'reject with tcp reset' : 'reject'}`);
+  }
   L.push('\t}');
   // nft 1.0.6 rejects `priority dstnat` on the output hook: -100 is the same number.
-  L.push('\tchain output {', '\t\ttype nat hook output priority -100; policy accept;', '\t\tfib daddr type local jump published', '\t}');
+  L.push('\tchain output {', '\t\ttype nat hook output priority -100; policy accept;', ...meshJump, '\t\tfib daddr type local jump published', '\t}');
+  // The routing mesh: a published port on every local address goes to a random running task of
+  // the service, on whichever node it runs (conntrack keeps the flow there).
+  for (const p of meshServed) {
+    const map = p.backends.map((b, i) => `${i} : ${b} . ${p.target}`).join(', ');
+    L.push(`\tchain mesh_${p.proto}_${p.published} {`, `\t\tct mark set ${MESH_MARK} meta l4proto ${p.proto} dnat ip to numgen random mod ${p.backends.length} map { ${map} }`, '\t}');
+  }
   L.push('\tchain published {');
   const ports = [...s.ports].sort((a, b) => a.hostPort - b.hostPort || a.proto.localeCompare(b.proto) || (a.hostIp ?? '').localeCompare(b.hostIp ?? ''));
   // Address-specific bindings first: they win over a wildcard on the same port.
@@ -103,6 +139,13 @@ export function renderTable(s: NftState): string {
   const selves = [...new Set(vips.flatMap((v) => v.local ?? []))].sort();
   if (selves.length) L.push(`\t\tct original ip daddr @vips ip saddr . ip daddr { ${selves.map((b) => `${b} . ${b}`).join(', ')} } masquerade`);
   if (vips.length) L.push('\t\tct original ip daddr @vips accept');
+  // Mesh traffic for a task on another node leaves with this node's ingress address, so the
+  // reply comes back here to be un-NATed; a task on this node sees the client's own address.
+  if (mesh?.source) {
+    const locals = [...new Set(meshPorts.flatMap((p) => p.local))].sort();
+    const exempt = locals.length ? ` ip daddr != { ${locals.join(', ')} }` : '';
+    L.push(`\t\tct mark ${MESH_MARK} oifname ${q(mesh.bridge)}${exempt} snat to ${mesh.source}`);
+  }
   for (const n of s.networks) {
     L.push(`\t\toifname ${q(n.bridge)} ip saddr ${n.subnet} ct status dnat masquerade`);
     L.push(`\t\toifname ${q(n.bridge)} ip saddr 127.0.0.0/8 masquerade`);

@@ -85,3 +85,22 @@ export async function programPeers(vxlan: string, peers: readonly OverlayPeer[],
 export async function createVxlan(o: { vni: number; local: string; mtu: number; exists: boolean }): Promise<void> {
   await run('ip', ['-batch', '-'], { input: vxlanCommands(o).join('\n') + '\n' });
 }
+
+/**
+ * Move a node's own routing-mesh address on the ingress bridge from `old` to `next`: the address,
+ * and its MAC (derived from it, as other nodes compute it) as one of the bridge's own.
+ */
+export async function setMeshAddress(bridge: string, prefix: number, old: string | undefined, next: string | undefined): Promise<void> {
+  const L: string[] = [];
+  const B: string[] = [];
+  if (old) {
+    L.push(`addr del ${old}/${prefix} dev ${bridge}`);
+    B.push(`fdb del ${macForIp(old)} dev ${bridge} self local`);
+  }
+  if (next) {
+    L.push(`addr replace ${next}/${prefix} dev ${bridge}`);
+    B.push(`fdb replace ${macForIp(next)} dev ${bridge} self local`);
+  }
+  if (L.length) await run('ip', ['-force', '-batch', '-'], { input: L.join('\n') + '\n' });
+  if (B.length) await run('bridge', ['-force', '-batch', '-'], { input: B.join('\n') + '\n' });
+}

@@ -32,6 +32,9 @@ export interface NetworkRecord {
   mtu?: number;
   /** The tunnel's source: this node's address when it joined. */
   local?: string;
+  /** The routing mesh's network, and this node's own address on it. */
+  ingress?: boolean;
+  meshAddr?: string;
 }
 
 export interface Attachment {

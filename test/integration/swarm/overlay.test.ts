@@ -1,6 +1,7 @@
 // Overlay networks on the 3-host lab: tasks on different hosts reach each other over VXLAN by
 // their task addresses, and leaving the network takes every device and rule away on every host.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startLab, type TestLab } from '../../helpers/lab';
 import { eventually, running } from '../../helpers/swarm';
 import type { EngineClient } from '../../../shared/client';
@@ -138,6 +139,43 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
       await eventually(`${h} left the overlay`, async () => {
         const s = await overlayState(h, subnet);
         return s.links.length === 0 && s.rules.length === 0;
+      });
+    }
+  });
+  it('the routing mesh: a published port answers on every host and spreads over the tasks; a taken port is refused; nothing is left', async () => {
+    const made = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'pub', '--replicas', '2', '-p', '8080:80', '--stop-grace-period', '1s', 'busybox', 'sh', '-c', 'echo $(hostname) > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+    assert.equal(made.code, 0, made.stderr);
+    await running(m1, 'pub', 2);
+    const get = (url: string) =>
+      new Promise<string>((resolve) => {
+        const req = http.get(url, { timeout: 5000 }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}`));
+        });
+        req.on('error', (e) => resolve(`error ${e.message}`));
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+      });
+    const names = new Set<string>();
+    for (const h of lab.hosts) {
+      await eventually(`${h.name}:8080 answers`, async () => /^\w{12}$/.test(await get(`http://${h.address}:8080/index.html`)));
+      for (let i = 0; i < 12; i++) {
+        const a = await get(`http://${h.address}:8080/index.html`);
+        assert.match(a, /^\w{12}$/, `${h.name}:8080 -> ${a}`);
+        names.add(a);
+      }
+    }
+    assert.equal(names.size, 2, 'the mesh spreads connections over both tasks');
+    const taken = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'late', '-p', '8080:80', 'busybox', 'sleep', '1d']);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /port '8080' is already in use by service 'pub'/);
+
+    assert.equal((await lab.docker('m1', ['service', 'rm', 'pub'])).code, 0);
+    for (const h of lab.hosts) {
+      await eventually(`${h.name} closed the mesh`, async () => {
+        const rules = (await lab.exec(h.name, ['nft', 'list', 'ruleset'])).stdout;
+        const links = (await lab.exec(h.name, ['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => / (ov|vx)\d+[:@]/.test(l));
+        return !/mesh_|snat to/.test(rules) && links.length === 0;
       });
     }
   });

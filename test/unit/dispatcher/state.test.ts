@@ -46,6 +46,31 @@ describe('dispatcher: the in-memory index', () => {
     assert.deepEqual(peers(), [{ IP: '10.0.1.4', Node: '192.0.2.2', Task: 't2', Service: 'web', Running: true }]);
   });
 
+  it('sends the ingress network to every node while a task is on it, with each node\'s own ingress address and the published ports', () => {
+    const ix = new ClusterIndex();
+    const node = (id: string, addr: string) => ({ ID: id, Spec: { Role: 'worker' }, Status: { State: 'ready', Addr: addr } });
+    const ingress = { ID: 'ing', Spec: { Name: 'ingress', Ingress: true } };
+    const pool = { ID: 'ing', Allocations: { allocated: { '10.0.0.3': 'node:n1', '10.0.0.4': 'node:n2', '10.0.0.5': 'task:t1' } } };
+    ix.load({ nodes: [node('n1', '192.0.2.1'), node('n2', '192.0.2.2')] as never, networks: [ingress] as never, ipam: [pool] as never });
+    assert.deepEqual(ix.everyNode(), [], 'no task on ingress: no node needs it');
+    const t1 = task('t1', 'n1', 'running', {
+      NetworksAttachments: [{ Network: { ID: 'ing', Spec: { Ingress: true } } as never, Addresses: ['10.0.0.5/24'] }],
+      Endpoint: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }, { Protocol: 'tcp', TargetPort: 22, PublishedPort: 2222, PublishMode: 'host' }] },
+    });
+    const change = ix.apply(put('tasks', t1)) as { nodeIds: string[] };
+    assert.deepEqual(change.nodeIds.sort(), ['n1', 'n2'], 'every node hears of the mesh');
+    assert.deepEqual(ix.everyNode(), ['ing']);
+    const peers = (ix.network('ing') as unknown as { Peers: unknown[] }).Peers;
+    assert.deepEqual(peers, [
+      { IP: '10.0.0.5', Node: '192.0.2.1', Task: 't1', Ports: [{ Protocol: 'tcp', PublishedPort: 8080, TargetPort: 80 }], Running: true },
+      { IP: '10.0.0.3', Node: '192.0.2.1', NodeID: 'n1', Running: true },
+      { IP: '10.0.0.4', Node: '192.0.2.2', NodeID: 'n2', Running: true },
+    ]);
+    // A node's address moving in the pool is news for every node.
+    assert.deepEqual(ix.apply(put('ipam', { ...pool, Allocations: { allocated: { '10.0.0.9': 'node:n1', '10.0.0.4': 'node:n2', '10.0.0.5': 'task:t1' } } } as never)), { kind: 'dependency' });
+    assert.ok((ix.network('ing') as unknown as { Peers: Array<{ IP: string }> }).Peers.some((p) => p.IP === '10.0.0.9'));
+  });
+
   it('keeps dependencies, nodes and the cluster object', () => {
     const ix = new ClusterIndex();
     ix.load({});

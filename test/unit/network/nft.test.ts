@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { renderReplace, renderTable, tableName, type NftState } from '../../../worker/network/nft';
+import { MESH_MARK, renderReplace, renderTable, tableName, type NftState } from '../../../worker/network/nft';
 
 const state: NftState = {
   table: 'shoal_t',
@@ -76,6 +76,28 @@ describe('network/nft rendering', () => {
     const hairpin = post.indexOf('oifname "ov4097" ip saddr 10.0.1.0/24 ct status dnat masquerade');
     assert.ok(self >= 0 && keep > self && hairpin > keep, 'self first, then VIP traffic left alone, before the bridge hairpin masquerade');
     assert.doesNotMatch(renderTable({ table: 'shoal_x', networks: [], ports: [] }), /vmap|@vips accept|reject/, 'no VIP, no VIP rules');
+  });
+
+  it('publishes mesh ports on every local address, spread over the tasks; SNATs only what goes to another node; refuses a port with no task', () => {
+    const t = renderTable({
+      table: 'shoal_x',
+      networks: [{ bridge: 'ov4097', subnet: '10.0.0.0/24', internal: false, masquerade: true }],
+      ports: [],
+      mesh: {
+        bridge: 'ov4097',
+        source: '10.0.0.3',
+        ports: [
+          { proto: 'tcp', published: 8080, target: 80, backends: ['10.0.0.5', '10.0.0.6'], local: ['10.0.0.5'] },
+          { proto: 'udp', published: 5353, target: 53, backends: [], local: [] },
+        ],
+      },
+    });
+    const pre = t.slice(t.indexOf('chain prerouting'), t.indexOf('chain prerouting') + 300);
+    assert.match(pre, /fib daddr type local meta l4proto \. th dport vmap \{ tcp \. 8080 : jump mesh_tcp_8080 \}\n\t\tfib daddr type local jump published/);
+    assert.match(t, /chain output \{[^}]*jump mesh_tcp_8080/);
+    assert.match(t, new RegExp(`ct mark set ${MESH_MARK} meta l4proto tcp dnat ip to numgen random mod 2 map \\{ 0 : 10\\.0\\.0\\.5 \\. 80, 1 : 10\\.0\\.0\\.6 \\. 80 \\}`));
+    assert.match(t, /fib daddr type local udp dport 5353 reject/);
+    assert.match(t, new RegExp(`ct mark ${MESH_MARK} oifname "ov4097" ip daddr != \\{ 10\\.0\\.0\\.5 \\} snat to 10\\.0\\.0\\.3`));
   });
 
   it('renders the same text for the same state (stable order)', () => {

@@ -18,7 +18,7 @@ export interface SwarmNetworkHost {
 
 interface NetworkJson {
   ID?: string;
-  Spec?: { Name?: string; Internal?: boolean; Attachable?: boolean; Labels?: Record<string, string> };
+  Spec?: { Name?: string; Internal?: boolean; Attachable?: boolean; Ingress?: boolean; Labels?: Record<string, string> };
   DriverState?: { Options?: Record<string, string> };
   IPAMOptions?: { Configs?: Array<{ Subnet?: string; Gateway?: string }> };
 }
@@ -29,7 +29,7 @@ export function swarmNetworkDef(a: NetworkAttachment, local: string): SwarmNetwo
   const vni = Number(n.DriverState?.Options?.[VXLAN_OPTION]);
   const cfg = n.IPAMOptions?.Configs?.[0];
   if (!n.ID || !n.Spec?.Name || !Number.isInteger(vni) || vni <= 0 || !cfg?.Subnet || !cfg.Gateway) throw invalid(`network attachment ${n.ID ?? '?'} lacks its name, VXLAN ID, subnet or gateway`);
-  return { id: n.ID, name: n.Spec.Name, subnet: cfg.Subnet, gateway: cfg.Gateway, vni, internal: n.Spec.Internal, attachable: n.Spec.Attachable, labels: n.Spec.Labels, local };
+  return { id: n.ID, name: n.Spec.Name, subnet: cfg.Subnet, gateway: cfg.Gateway, vni, internal: n.Spec.Internal, attachable: n.Spec.Attachable, ...(n.Spec.Ingress ? { ingress: true } : {}), labels: n.Spec.Labels, local };
 }
 
 /** The names a task answers to on a network: its service's, then the aliases its spec gives there. */

@@ -11,6 +11,10 @@ export interface NamedPeer extends OverlayPeer {
   Aliases?: string[];
   VIP?: string;
   Running?: boolean;
+  /** A node's own ingress address (no task): the node it is. */
+  NodeID?: string;
+  /** Ports the task's service publishes through the routing mesh. */
+  Ports?: Array<{ Protocol: string; PublishedPort: number; TargetPort: number }>;
 }
 
 export function clusterNames(peers: readonly NamedPeer[]): { names: Map<string, string[]>; reverse: Map<string, string> } {
