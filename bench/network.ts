@@ -1,7 +1,7 @@
 // Overlay network benchmarks on the 3-host lab: throughput and request rate through a service's
-// VIP against a direct connection to the same task, in the same run, from a task on another
-// host; how soon a task that reaches RUNNING receives VIP traffic; how soon a killed task
-// leaves the VIP's backend set. Figures only.
+// VIP, and through a port published by the routing mesh, each against a direct connection to
+// the same task in the same run; how soon a task that reaches RUNNING receives VIP traffic; how
+// soon a killed task leaves the VIP's backend set. Figures only.
 import { startLab, type TestLab } from '../test/helpers/lab';
 import { running } from '../test/helpers/swarm';
 import { readFileSync } from 'node:fs';
@@ -18,6 +18,11 @@ const SERVER = 'head -c 50000000 /dev/zero > /tmp/big; echo $(hostname) > /tmp/n
 
 async function tasks(lab: TestLab, service: string): Promise<TaskJson[]> {
   return lab.host('m1').client.get<TaskJson[]>('/tasks', { query: { filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }) } });
+}
+
+/** The ingress network's ID among a task's attachments (the one the mesh publishes on). */
+function ingressOf(t: TaskJson): string | undefined {
+  return t.NetworksAttachments?.find((a) => (a.Network as { Spec?: { Ingress?: boolean } }).Spec?.Ingress)?.Network.ID;
 }
 
 async function hostOf(lab: TestLab, nodeId: string): Promise<string> {
@@ -60,14 +65,14 @@ export async function networkBench(): Promise<void> {
     const m1 = lab.host('m1').client;
     await lab.docker('m1', ['network', 'create', '-d', 'overlay', 'bench']);
     // One server task, pinned to w2; the client runs on w1, so every byte crosses VXLAN.
-    await lab.docker('m1', ['service', 'create', '--detach', '--name', 'srv', '--network', 'bench', '--constraint', 'node.hostname==w2', 'busybox', 'sh', '-c', SERVER]);
+    await lab.docker('m1', ['service', 'create', '--detach', '--name', 'srv', '--network', 'bench', '-p', '8080:80', '--constraint', 'node.hostname==w2', 'busybox', 'sh', '-c', SERVER]);
     await lab.docker('m1', ['service', 'create', '--detach', '--name', 'cli', '--network', 'bench', '--constraint', 'node.hostname==w1', 'busybox', 'sleep', '1d']);
     await running(m1, 'srv', 1);
     await running(m1, 'cli', 1);
     const [srv] = await tasks(lab, 'srv');
     const [cli] = await tasks(lab, 'cli');
     const client = cli.Status.ContainerStatus!.ContainerID!;
-    const direct = srv.NetworksAttachments![0].Addresses[0].split('/')[0];
+    const direct = srv.NetworksAttachments!.find((a) => a.Network.ID !== ingressOf(srv))!.Addresses[0].split('/')[0];
     // The VIP by address, so that both sides skip DNS; the name is measured on its own below.
     const svc = await m1.get<{ Endpoint: { VirtualIPs: Array<{ Addr: string }> } }>('/services/srv');
     const vip = svc.Endpoint.VirtualIPs[0].Addr.split('/')[0];
@@ -87,6 +92,26 @@ export async function networkBench(): Promise<void> {
     console.log(`  direct to the task        ${mbps(d).toFixed(0)} MB/s   ${rps(d).toFixed(0)} requests/s (median of ${runs}; each request is a busybox wget process)`);
     console.log(`  through the service VIP   ${mbps(v).toFixed(0)} MB/s   ${rps(v).toFixed(0)} requests/s  = ${(mbps(v) / mbps(d)).toFixed(2)} / ${(rps(v) / rps(d)).toFixed(2)} of direct`);
     console.log(`  by name (DNS, then VIP)   ${mbps(n).toFixed(0)} MB/s   ${rps(n).toFixed(0)} requests/s  = ${(mbps(n) / mbps(d)).toFixed(2)} / ${(rps(n) / rps(d)).toFixed(2)} of direct (a lookup per request)`);
+
+    // The routing mesh: a client task on m1 (which runs no server task), itself on the ingress
+    // network (it publishes a port of its own), against the server's ingress address directly,
+    // then through m1's published port 8080; both cross VXLAN to w2 once.
+    await lab.docker('m1', ['service', 'create', '--detach', '--name', 'edge', '-p', '9999:9999', '--constraint', 'node.hostname==m1', 'busybox', 'sleep', '1d']);
+    await running(m1, 'edge', 1);
+    const [edge] = await tasks(lab, 'edge');
+    const edgeC = edge.Status.ContainerStatus!.ContainerID!;
+    const taskIngress = (await tasks(lab, 'srv'))[0].NetworksAttachments!.find((a) => a.Network.ID === ingressOf(srv))!.Addresses[0].split('/')[0];
+    const published = `${lab.host('m1').address}:8080`;
+    await measure(lab, 'm1', edgeC, published);
+    const hd: typeof d = [];
+    const hm: typeof d = [];
+    for (let i = 0; i < runs; i++) {
+      hd.push(await measure(lab, 'm1', edgeC, taskIngress));
+      hm.push(await measure(lab, 'm1', edgeC, published));
+    }
+    console.log('\n== routing mesh (client task on m1, which runs no server task; server task on w2) ==');
+    console.log(`  direct to the task's ingress address   ${mbps(hd).toFixed(0)} MB/s   ${rps(hd).toFixed(0)} requests/s`);
+    console.log(`  through the published port (m1:8080)  ${mbps(hm).toFixed(0)} MB/s   ${rps(hm).toFixed(0)} requests/s  = ${(mbps(hm) / mbps(hd)).toFixed(2)} / ${(rps(hm) / rps(hd)).toFixed(2)} of direct (target >= 0.9)`);
 
     // A new task: from RUNNING (its status timestamp) to its first answer through the VIP.
     const toWall = uptimeToWall();
@@ -116,7 +141,7 @@ export async function networkBench(): Promise<void> {
       await lab.docker(host, ['kill', full.Status.ContainerStatus!.ContainerID!]);
       for (;;) {
         const rules = (await lab.exec('w1', ['nft', 'list', 'ruleset'])).stdout;
-        const chain = /chain vip_[\d_]+ \{[^}]*\}/.exec(rules)?.[0] ?? '';
+        const chain = new RegExp(`chain vip_${vip.replace(/\\./g, '_')} \\{[^}]*\\}`).exec(rules)?.[0] ?? '';
         if (!chain.includes(`${ip},`) && !chain.includes(`${ip} }`)) break;
         if (Date.now() - t0 > 30_000) throw new Error('the killed task never left the backend set');
         await new Promise((r) => setTimeout(r, 10));
@@ -125,7 +150,6 @@ export async function networkBench(): Promise<void> {
     }
     console.log(`  task RUNNING -> first request through the VIP   median ${ms(median(joins))} of ${joins.length}   (target under 1 s)`);
     console.log(`  task killed -> out of the VIP's backend set      median ${ms(median(leaves))} of ${leaves.length}   (target under 1 s)`);
-    console.log('  published port (routing mesh) against direct: not measured, the routing mesh is not built yet');
   } finally {
     await lab.down();
   }
