@@ -38,6 +38,7 @@ export class Daemon {
       // Leaving takes the swarm's tasks with it, as in Docker.
       afterLeave: async () => {
         for (const c of await engine.containers.list({ all: true, filters: new Map([['label', [TASK_ID_LABEL]]]) })) await engine.containers.remove(c.Id as string, { force: true }).catch(() => undefined);
+        await engine.networks.leaveSwarmNetworks();
       },
     });
     const membership = this.membership;

@@ -893,6 +893,14 @@ export class NetworkManager implements ContainerNetworking {
     return true;
   }
 
+  /** Leave every swarm network (swarm leave, after the tasks' containers are gone): devices, rules, records. */
+  async leaveSwarmNetworks(): Promise<void> {
+    for (const id of this.swarmNetworks()) {
+      if (!(await this.releaseSwarmNetwork(id))) this.log.warn({ network: id }, 'a container still uses a swarm network after leaving the swarm; it stays');
+    }
+    this.pendingPeers.clear();
+  }
+
   /** IDs of the swarm networks this node takes part in. */
   swarmNetworks(): string[] {
     return [...this.networks.values()].filter((n) => n.driver === 'overlay').map((n) => n.id);

@@ -3,6 +3,7 @@ import { SHOAL, startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { docker, runCli } from '../../helpers/docker';
 import { ApiError } from '../../../shared/client';
 import { overlaps, parseCidr } from '../../../shared/net/ipv4';
+import { run } from '../../../shared/exec';
 
 interface NetworkJson {
   Id: string;
@@ -171,5 +172,14 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     for (const r of contested) if (r.status === 'rejected') assert.equal(status(r.reason), 403, String(r.reason));
     for (const n of await swarmNets()) await d.client.delete(`/networks/${n.Id}`);
     assert.deepEqual(await swarmNets(), []);
+  });
+
+  it('leaving the swarm takes the node off every overlay network: no device is left', async () => {
+    assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'last'])).code, 0);
+    assert.equal((await docker(d.host, ['service', 'create', '--detach', '--name', 'stay', '--network', 'last', 'busybox', 'sleep', '600'])).code, 0);
+    const overlayLinks = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => / (ov|vx)\d+[:@]/.test(l));
+    await eventually(async () => (await overlayLinks()).length === 2);
+    assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
+    assert.deepEqual(await overlayLinks(), []);
   });
 });
