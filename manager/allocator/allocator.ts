@@ -11,7 +11,7 @@ import { commitOps, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
 import { releaseAddresses, reserveAddresses, storePools, wantKey, type AddressWant } from '../networks/addresses';
 import { SUBNETS_ID, nodeOwner, taskOwner, vipOwner, type AddressPool } from '../networks/ipam';
-import { attachment, currentVips, endpointCurrent, endpointFor, holdsDeadAddresses, taskNetworks, vipNetworks } from './plan';
+import { attachment, currentVips, endpointCurrent, endpointFor, holdsDeadAddresses, portsTaken, taskNetworks, vipNetworks } from './plan';
 
 /** Docker's status message for a task that has its resources and waits for a node. */
 export const ALLOCATED_MESSAGE = 'pending task scheduling';
@@ -70,7 +70,7 @@ export class Allocator extends ReconcileLoop {
     const release = new Map<string, Set<string>>(); // network ID or '*' -> owners
     const drop = (net: string, owner: string) => release.set(net, (release.get(net) ?? new Set()).add(owner));
     const wants: AddressWant[] = [];
-    const services = new Map<string, { service: Service; vipNets: string[] }>();
+    const services = new Map<string, { service: Service; vipNets: string[]; taken: Set<string> }>();
     const tasks: Array<{ task: Task; service: Service; nets: string[] }> = [];
 
     const planService = (id: string) => {
@@ -81,9 +81,10 @@ export class Allocator extends ReconcileLoop {
         return undefined;
       }
       const vipNets = vipNetworks(s, ingress);
+      const taken = portsTaken(this.cache.all<Service>('services'), id);
       for (const net of currentVips(s).keys()) if (!vipNets.includes(net)) drop(net, vipOwner(id));
-      if (!endpointCurrent(s, vipNets)) for (const net of vipNets) wants.push({ owner: vipOwner(id), networkId: net });
-      const plan = { service: s, vipNets };
+      if (!endpointCurrent(s, vipNets, taken)) for (const net of vipNets) wants.push({ owner: vipOwner(id), networkId: net });
+      const plan = { service: s, vipNets, taken };
       services.set(id, plan);
       return plan;
     };
@@ -127,8 +128,8 @@ export class Allocator extends ReconcileLoop {
 
     const ops: BatchOp[] = [];
     const endpoints = new Map<string, Service['Endpoint']>();
-    for (const [id, { service, vipNets }] of services) {
-      if (endpointCurrent(service, vipNets)) {
+    for (const [id, { service, vipNets, taken }] of services) {
+      if (endpointCurrent(service, vipNets, taken)) {
         endpoints.set(id, service.Endpoint);
         continue;
       }
@@ -141,7 +142,7 @@ export class Allocator extends ReconcileLoop {
         else complete = false;
       }
       if (!complete) continue; // its tasks wait for the VIPs
-      const endpoint = endpointFor(service, vips);
+      const endpoint = endpointFor(service, vips, taken);
       endpoints.set(id, endpoint);
       const updated: Service = { ...service, Endpoint: endpoint };
       ops.push({ op: 'update', kind: 'services', object: updated });

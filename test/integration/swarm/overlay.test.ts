@@ -170,6 +170,15 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
     assert.notEqual(taken.code, 0);
     assert.match(taken.stderr, /port '8080' is already in use by service 'pub'/);
 
+    // -p 80: the cluster picks the port, from 30000 up, and every host answers on it.
+    const dyn = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'dyn', '-p', '80', '--stop-grace-period', '1s', 'busybox', 'sh', '-c', 'echo $(hostname) > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+    assert.equal(dyn.code, 0, dyn.stderr);
+    await running(m1, 'dyn', 1);
+    const ls = await lab.docker('m1', ['service', 'ls', '--filter', 'name=dyn', '--format', '{{.Ports}}']);
+    assert.equal(ls.stdout.trim(), '*:30000->80/tcp');
+    for (const h of lab.hosts) await eventually(`${h.name}:30000 answers`, async () => /^\w{12}$/.test(await get(`http://${h.address}:30000/index.html`)));
+    assert.equal((await lab.docker('m1', ['service', 'rm', 'dyn'])).code, 0);
+
     assert.equal((await lab.docker('m1', ['service', 'rm', 'pub'])).code, 0);
     for (const h of lab.hosts) {
       await eventually(`${h.name} closed the mesh`, async () => {

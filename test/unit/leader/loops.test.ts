@@ -106,6 +106,27 @@ describe('leader loops over the memory store', () => {
     await alloc.stop();
   });
 
+  it('allocator: an ingress port published without a number gets the first free one from 30000, and keeps it', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    let n = 0;
+    await createNetwork({ store, newId: () => `net${++n}`, now: () => new Date(0), hostRoutes: async () => [] }, { Name: 'ingress', DriverConfiguration: { Name: 'overlay' }, Ingress: true, Scope: 'swarm' });
+    const svc = (id: string, ports: Array<Record<string, unknown>>): Service => ({ ID: id, Spec: { Name: id, TaskTemplate: {}, EndpointSpec: { Ports: ports as never } } });
+    await store.create('services', svc('fixed', [{ TargetPort: 80, PublishedPort: 30000 }]));
+    await store.create('services', svc('dyn', [{ TargetPort: 80 }, { TargetPort: 53, Protocol: 'udp' }, { TargetPort: 22, PublishMode: 'host' }]));
+    const alloc = new Allocator({ store, clock, resyncMs: 0 });
+    await alloc.start();
+    await settle(clock, alloc);
+    const dyn = (await store.get<Service>('services', 'dyn'))!;
+    assert.deepEqual(dyn.Endpoint!.Ports!.map((p) => `${p.Protocol}/${p.PublishedPort ?? 0}->${p.TargetPort}/${p.PublishMode}`), ['tcp/30001->80/ingress', 'udp/30000->53/ingress', 'tcp/0->22/host']);
+    assert.equal(dyn.Endpoint!.VirtualIPs!.length, 1, 'a port to publish puts the service on the ingress network');
+    // An unrelated change keeps the chosen ports.
+    await store.update('services', { ...dyn, Spec: { ...dyn.Spec, Labels: { a: 'b' } } });
+    await settle(clock, alloc);
+    assert.deepEqual((await store.get<Service>('services', 'dyn'))!.Endpoint!.Ports, dyn.Endpoint!.Ports);
+    await alloc.stop();
+  });
+
   it('scheduler: writes a pending reason once, rewrites it only when it changes, assigns when room appears', async () => {
     const store = new CountingStore();
     const clock = new ManualClock();
