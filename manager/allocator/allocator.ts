@@ -182,6 +182,7 @@ export class Allocator extends ReconcileLoop {
 
   /** Owners in the pools with nothing behind them any more: a task gone or ended, a service gone. */
   private collectGarbage(drop: (net: string, owner: string) => void): void {
+    const ingress = this.ingressId();
     for (const id of this.poolIds()) {
       const pool = this.cache.get<AddressPool>('ipam', id);
       for (const owner of new Set(Object.values(pool?.Allocations.allocated ?? {}))) {
@@ -190,10 +191,10 @@ export class Allocator extends ReconcileLoop {
           const t = this.cache.get<Task>('tasks', oid);
           if (!t || isTerminal(t.Status.State)) drop(id, owner);
         } else if (kind === 'node') {
-          if (!this.cache.get('nodes', oid) || id !== this.ingressId()) drop(id, owner);
+          if (!this.cache.get('nodes', oid) || id !== ingress) drop(id, owner);
         } else if (kind === 'vip') {
           const s = this.cache.get<Service>('services', oid);
-          if (!s || !vipNetworks(s, this.ingressId()).includes(id)) drop(id, owner);
+          if (!s || !vipNetworks(s, ingress).includes(id)) drop(id, owner);
         }
       }
     }

@@ -1,7 +1,7 @@
 // The dispatcher's in-memory view of the store, fed by one watch (a snapshot, then events):
 // tasks indexed by node, the objects tasks depend on, the nodes and the cluster object. Events
 // say which nodes they concern, so only those nodes' assignment sets are recomputed.
-import { isTaskState, isTerminal, type Cluster, type Node, type Task } from '../../shared/swarm';
+import { isTaskState, isTerminal, type Cluster, type NetworkPeer, type Node, type Task } from '../../shared/swarm';
 import type { WeightedPeer } from '../../shared/rpc';
 import type { Kind, StoreEvent, StoredObject, StoreWatch } from '../store';
 import { canonicalJson, type DependencySource } from './assignments';
@@ -216,27 +216,6 @@ export class ClusterIndex implements DependencySource {
     ids?.delete(id);
     if (ids?.size === 0) this.byNode.delete(t.NodeID as string);
   }
-}
-
-/**
- * One task endpoint on a network, as workers get it: where it is (VXLAN entries) and what it
- * answers to (the node's DNS: the service name, aliases, tasks.<service>, the VIP).
- */
-export interface NetworkPeer {
-  IP: string;
-  Node: string;
-  /** A task's endpoint; absent for a node's own address on the ingress network. */
-  Task?: string;
-  /** A node's own ingress address: the node it is. */
-  NodeID?: string;
-  /** Ports the task's service publishes through the routing mesh (ingress network only). */
-  Ports?: Array<{ Protocol: string; PublishedPort: number; TargetPort: number }>;
-  Service?: string;
-  Aliases?: string[];
-  /** The service's address on this network (VIP mode); absent in dnsrr mode. */
-  VIP?: string;
-  /** RUNNING (so healthy, where there is a check): only these are answered for tasks.<service>. */
-  Running: boolean;
 }
 
 export function peerOf(t: Task, networkId: string, ip: string, node: string): NetworkPeer {

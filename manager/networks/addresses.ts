@@ -33,7 +33,8 @@ export function storePools(store: ClusterStore, cached?: (id: string) => Address
   return async (id, fresh) => (!fresh && cached?.(id)) || store.get<AddressPool>('ipam', id);
 }
 
-const backoff = () => new Promise((r) => setTimeout(r, 1 + Math.random() * 8));
+/** A short random pause after a lost race, so racers do not retry in lockstep. */
+export const backoff = () => new Promise((r) => setTimeout(r, 1 + Math.random() * 8));
 
 /**
  * Plan, then write the changed pools in one transaction compared on their versions; after a

@@ -2,17 +2,15 @@
 // cluster's subnet table) and its address pool are written in one transaction, compared on the
 // table's version: two creations that race never get overlapping subnets or the same VNI.
 import { ShoalError, conflict, isShoalError } from '../../shared/errors';
-import { isTerminal, type Network, type NetworkSpec, type Service, type Task } from '../../shared/swarm';
+import { isTerminal, VXLAN_OPTION, type Network, type NetworkSpec, type Service, type Task } from '../../shared/swarm';
 import type { BatchOp, ClusterStore } from '../store';
 import { resolveRef } from '../api/lookup';
+import { backoff } from './addresses';
 import { emptySubnetTable, releaseNetwork, reserveNetwork, SUBNETS_ID, type SubnetTable } from './ipam';
-import { VXLAN_OPTION } from './spec';
 
 /** Retries after losing a race on the subnet table before giving up; each racer loses at most once per winner. */
 const ATTEMPTS = 32;
 
-/** A short random pause after a lost race, so racers do not retry in lockstep. */
-const backoff = () => new Promise((r) => setTimeout(r, 2 + Math.random() * 10));
 
 export interface CreateNetworkDeps {
   store: ClusterStore;

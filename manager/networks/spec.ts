@@ -1,7 +1,7 @@
 // POST /networks/create for a swarm-scoped network: Docker's request body, checked field by
 // field (unknown fields refused), compiled to a swarm NetworkSpec. Pure.
 import { ShoalError, invalid } from '../../shared/errors';
-import type { IPAMConfig, NetworkSpec } from '../../shared/swarm';
+import { VXLAN_OPTION, type IPAMConfig, type NetworkSpec } from '../../shared/swarm';
 import { SpecChecker, type Check } from '../spec';
 import type { NetworkCreateRequest } from '../../shared/net/request';
 
@@ -11,8 +11,6 @@ const c = new SpecChecker('invalid network config');
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const PREDEFINED = ['bridge', 'host', 'none'];
 
-/** The overlay driver's VXLAN ID option, in DriverState as in Docker. */
-export const VXLAN_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 
 type CreateBody = NetworkCreateRequest;
 

@@ -482,6 +482,31 @@ export interface Network {
   IPAMOptions?: IPAMOptions;
 }
 
+/** The overlay driver's option that carries a network's VXLAN ID, in Network.DriverState. */
+export const VXLAN_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
+
+/**
+ * One endpoint on a swarm network, as the dispatcher sends it to workers in the network's
+ * Peers: where it is (the node's address, for VXLAN entries) and what it answers to (the node's
+ * DNS: the service name, aliases, tasks.<service>, the VIP; the mesh: published ports).
+ */
+export interface NetworkPeer {
+  IP: string;
+  Node: string;
+  /** A task's endpoint; absent for a node's own address on the ingress network. */
+  Task?: string;
+  /** A node's own ingress address: the node it is. */
+  NodeID?: string;
+  /** Ports the task's service publishes through the routing mesh (ingress network only). */
+  Ports?: Array<{ Protocol: string; PublishedPort: number; TargetPort: number }>;
+  Service?: string;
+  Aliases?: string[];
+  /** The service's address on this network (VIP mode); absent in dnsrr mode. */
+  VIP?: string;
+  /** RUNNING (so healthy, where there is a check): only these are answered for tasks.<service>. */
+  Running: boolean;
+}
+
 // ---------------------------------------------------------------------------------------
 // Tasks
 

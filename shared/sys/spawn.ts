@@ -9,9 +9,8 @@ import { closeSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osc } from 'node:os';
-import { getSystemErrorName } from 'node:util';
 import { libc } from './libc';
-import { SyscallError } from './syscalls';
+import { lastErrno, syscallError } from './syscalls';
 
 /** What the child gets at one descriptor: /dev/null, a pipe we write (`in`) or read (`out`), or one of our fds. */
 export type StdioSpec = 'ignore' | 'in' | 'out' | number;
@@ -57,15 +56,13 @@ interface Bound {
   sigfillset: (set: Buffer) => number;
   pipe2: (fds: number[], flags: number) => number;
   waitpid: (pid: number, status: number[], options: number) => number;
-  strerror: (errnum: number) => string;
-  errno: () => number;
 }
 
 let bound: Bound | undefined;
 
 function bind(): Bound {
   if (bound) return bound;
-  const { koffi, lib } = libc();
+  const { lib } = libc();
   const f = <T>(decl: string) => lib.func(decl) as unknown as T;
   bound = {
     spawnp: f('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
@@ -83,8 +80,6 @@ function bind(): Bound {
     sigfillset: f('int sigfillset(void *set)'),
     pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
     waitpid: f('int waitpid(int pid, _Out_ int *status, int options)'),
-    strerror: f('const char *strerror(int errnum)'),
-    errno: () => koffi.errno(),
   };
   return bound;
 }
@@ -97,13 +92,10 @@ const O_CLOEXEC = 0o2000000;
 const WNOHANG = 1;
 const ECHILD = 10;
 
-function fail(call: string, errnum: number, detail: string): SyscallError {
-  return new SyscallError(call, getSystemErrorName(-errnum), detail, bind().strerror(errnum).toLowerCase());
-}
 
 /** posix_spawn's calls return the error number itself; the others -1 and errno. */
 function ok(rc: number, call: string, detail: string): void {
-  if (rc !== 0) throw fail(call, rc, detail);
+  if (rc !== 0) throw syscallError(call, rc, detail);
 }
 
 // ---------------------------------------------------------------- reaping
@@ -131,7 +123,7 @@ function reap(): void {
     waiting.delete(pid);
     holding.delete(pid);
     // ECHILD: someone else collected it; there is no status left to report.
-    done(rc === pid ? decode(st[0]) : { code: b.errno() === ECHILD ? null : 255, signal: null });
+    done(rc === pid ? decode(st[0]) : { code: lastErrno() === ECHILD ? null : 255, signal: null });
   }
   if (holding.size === 0) keepalive?.unref();
   if (waiting.size === 0 && listening) {
@@ -189,7 +181,7 @@ export function spawnFast(file: string, args: string[], opts: FastSpawnOptions):
       else if (typeof s === 'number') ok(b.faDup2(fa, s, i), 'posix_spawn_file_actions_adddup2', `fd ${s}`);
       else {
         const fds = [0, 0];
-        if (b.pipe2(fds, O_CLOEXEC) !== 0) throw fail('pipe2', b.errno(), file);
+        if (b.pipe2(fds, O_CLOEXEC) !== 0) throw syscallError('pipe2', lastErrno(), file);
         const [r, w] = fds;
         const child = s === 'in' ? r : w;
         const parent = s === 'in' ? w : r;
@@ -207,7 +199,7 @@ export function spawnFast(file: string, args: string[], opts: FastSpawnOptions):
     ok(b.attrSetFlags(attr, SETSIGDEF | SETSIGMASK | (opts.detached ? SETSID : 0)), 'posix_spawnattr_setflags', file);
     const pid = [0];
     const rc = b.spawnp(pid, file, fa, attr, [file, ...args, null], envList(opts.env ?? process.env));
-    if (rc !== 0) throw fail('posix_spawn', rc, file);
+    if (rc !== 0) throw syscallError('posix_spawn', rc, file);
     const exited = watch(pid[0], opts.ref ?? true);
     return {
       pid: pid[0],

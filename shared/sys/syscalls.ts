@@ -64,12 +64,19 @@ function load(): Libc {
   return bound;
 }
 
-function check(rc: number, syscall: string, detail: string): void {
-  if (rc === 0) return;
-  const c = load();
-  const n = c.errno();
+/** The typed error for error number `errnum` from `syscall`. */
+export function syscallError(syscall: string, errnum: number, detail: string): SyscallError {
   // Lower case, as the daemon's other messages: "invalid argument", "device or resource busy".
-  throw new SyscallError(syscall, getSystemErrorName(-n), detail, c.strerror(n).toLowerCase());
+  return new SyscallError(syscall, getSystemErrorName(-errnum), detail, load().strerror(errnum).toLowerCase());
+}
+
+/** errno as the last FFI call left it. */
+export function lastErrno(): number {
+  return load().errno();
+}
+
+function check(rc: number, syscall: string, detail: string): void {
+  if (rc !== 0) throw syscallError(syscall, lastErrno(), detail);
 }
 
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {

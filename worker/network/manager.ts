@@ -16,13 +16,14 @@ import { allocate, choosePool, newAllocations, poolFromGatewayCidr, prefixLength
 import { assignHostPorts, portsReport, wantedBindings, type Binding, type Proto } from './ports';
 import { applyRuleset, deleteTable, tableName, type NftMesh, type NftMeshPort, type NftState } from './nft';
 import { addLinks, bridgeMac, createNetns, deleteBridge, deleteLinks, ensureBridges, hostRoutes, listLinks, newHostVethName, macForIp, removeNetns, setSysctl, type VethSpec } from './links';
-import { createVxlan, overlayDevices, programPeers, setMeshAddress, VXLAN_OVERHEAD, type OverlayPeer } from './overlay';
+import { createVxlan, overlayDevices, programPeers, setMeshAddress, VXLAN_OVERHEAD } from './overlay';
+import type { NetworkPeer } from '../../shared/swarm';
 import { VethReaper } from './reaper';
 import { parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, type ResolvConf } from './files';
 import { DnsServer } from './dns/server';
 import { handleQuery, servfail, type NameIndex } from './dns/message';
 import { forward, type Upstream } from './dns/forward';
-import { clusterNames, type NamedPeer } from './dns/cluster';
+import { clusterNames } from './dns/cluster';
 import { dnsNames, endpointSettings, networkContainers, networkJson, networkMatches, labelMatches } from './view';
 
 /** A swarm network as a node takes part in it (from the task's attachment and the node's address). */
@@ -75,7 +76,7 @@ export class NetworkManager implements ContainerNetworking {
   /** Serializes FDB/neighbour programming of the vxlan devices. */
   private readonly overlayQueue = new Mutex();
   /** The latest peers the cluster sent for each swarm network, also before it exists here. */
-  private readonly pendingPeers = new Map<string, { peers: readonly OverlayPeer[]; local: string }>();
+  private readonly swarmPeers = new Map<string, { peers: readonly NetworkPeer[]; local: string }>();
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly dns = new Map<string, DnsServer>();
@@ -232,10 +233,10 @@ export class NetworkManager implements ContainerNetworking {
   /** The routing mesh's ports on this node, from the ingress network's Peers. */
   private meshState(): NftMesh | undefined {
     const n = [...this.networks.values()].find((x) => x.driver === 'overlay' && x.ingress);
-    const seen = n && this.pendingPeers.get(n.id);
+    const seen = n && this.swarmPeers.get(n.id);
     if (!n || !seen) return undefined;
     const ports = new Map<string, NftMeshPort>();
-    for (const p of seen.peers as NamedPeer[]) {
+    for (const p of seen.peers) {
       for (const port of p.Ports ?? []) {
         const proto = (port.Protocol === 'udp' ? 'udp' : 'tcp') as Proto;
         const key = `${proto}/${port.PublishedPort}`;
@@ -259,8 +260,8 @@ export class NetworkManager implements ContainerNetworking {
     const vips = new Map<string, { backends: string[]; local: string[] }>();
     for (const n of this.networks.values()) {
       if (n.driver !== 'overlay') continue;
-      const seen = this.pendingPeers.get(n.id);
-      for (const p of (seen?.peers ?? []) as NamedPeer[]) {
+      const seen = this.swarmPeers.get(n.id);
+      for (const p of (seen?.peers ?? [])) {
         if (!p.VIP) continue;
         const v = vips.get(p.VIP) ?? { backends: [], local: [] };
         if (p.Running && !v.backends.includes(p.IP)) {
@@ -834,26 +835,28 @@ export class NetworkManager implements ContainerNetworking {
     if (!made) return;
     await this.applyNft();
     if (this.wantsDns(made)) await this.startDns(made);
-    const peers = this.pendingPeers.get(def.id);
+    const peers = this.swarmPeers.get(def.id);
     if (peers) await this.setSwarmPeers(def.id, peers.peers, peers.local);
     this.log.info({ network: def.name, vni: def.vni, subnet: def.subnet }, 'joined an overlay network');
   }
 
   /** Where the other tasks on a swarm network live; kept for later when the network is not here yet. */
-  async setSwarmPeers(id: string, peers: readonly OverlayPeer[], local: string): Promise<void> {
-    const vipsBefore = JSON.stringify(this.vipBackends());
-    this.pendingPeers.set(id, { peers, local });
+  async setSwarmPeers(id: string, peers: readonly NetworkPeer[], local: string): Promise<void> {
+    // The rules that follow peers (VIP backends, the mesh): re-applied only when they change.
+    const peerRules = () => JSON.stringify([this.vipBackends(), this.meshState()]);
+    const before = peerRules();
+    this.swarmPeers.set(id, { peers, local });
     this.version++; // the network's names changed
     const n = this.networks.get(id);
     if (!n || n.driver !== 'overlay' || n.vni === undefined) return;
     // Containers' ARP for a VIP is answered with the bridge's MAC, so the host's rules see the traffic.
     const mac = bridgeMac(n.bridge!, this.daemonKey);
-    const vips = new Map((peers as NamedPeer[]).filter((p) => p.VIP).map((p) => [p.VIP!, mac]));
+    const vips = new Map(peers.filter((p) => p.VIP).map((p) => [p.VIP!, mac]));
     await this.overlayQueue.run(async () => {
       await programPeers(overlayDevices(n.vni!).vxlan, peers, local, vips);
-      if (n.ingress) await this.takeMeshAddress(n, (peers as NamedPeer[]).find((p) => p.NodeID && p.Node === local)?.IP);
+      if (n.ingress) await this.takeMeshAddress(n, peers.find((p) => p.NodeID && p.Node === local)?.IP);
     });
-    if (JSON.stringify(this.vipBackends()) !== vipsBefore || n.ingress) await this.applyNft();
+    if (peerRules() !== before) await this.applyNft();
   }
 
   /**
@@ -873,7 +876,7 @@ export class NetworkManager implements ContainerNetworking {
     const gone = await this.lock.run(async () => {
       const n = this.networks.get(id);
       if (!n || n.driver !== 'overlay') {
-        this.pendingPeers.delete(id);
+        this.swarmPeers.delete(id);
         return undefined;
       }
       if ([...this.containers.values()].some((rec) => rec.attachments.some((a) => a.networkId === id))) return undefined;
@@ -882,7 +885,7 @@ export class NetworkManager implements ContainerNetworking {
       await deleteBridge(vxlan);
       await deleteBridge(bridge);
       this.networks.delete(id);
-      this.pendingPeers.delete(id);
+      this.swarmPeers.delete(id);
       await this.store.deleteNetwork(id);
       this.version++;
       return n;
@@ -898,7 +901,7 @@ export class NetworkManager implements ContainerNetworking {
     for (const id of this.swarmNetworks()) {
       if (!(await this.releaseSwarmNetwork(id))) this.log.warn({ network: id }, 'a container still uses a swarm network after leaving the swarm; it stays');
     }
-    this.pendingPeers.clear();
+    this.swarmPeers.clear();
   }
 
   /** IDs of the swarm networks this node takes part in. */
@@ -960,7 +963,7 @@ export class NetworkManager implements ContainerNetworking {
     // On a swarm network the cluster's view comes first; local containers add only their own
     // names (their aliases are their service's, which the cluster answers for).
     const overlay = net?.driver === 'overlay';
-    const { names, reverse } = overlay ? clusterNames((this.pendingPeers.get(networkId)?.peers ?? []) as NamedPeer[]) : { names: new Map<string, string[]>(), reverse: new Map<string, string>() };
+    const { names, reverse } = overlay ? clusterNames((this.swarmPeers.get(networkId)?.peers ?? [])) : { names: new Map<string, string[]>(), reverse: new Map<string, string>() };
     for (const rec of this.containers.values()) {
       if (!rec.live) continue;
       for (const att of rec.attachments) {

@@ -5,18 +5,15 @@
 // every node's bridge, never collides across nodes.
 import { run } from '../../shared/exec';
 import { macForIp } from './links';
+import type { NetworkPeer } from '../../shared/swarm';
 
 /** The IANA VXLAN port, as Docker's overlay uses. */
 export const VXLAN_PORT = 4789;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
 export const VXLAN_OVERHEAD = 50;
 
-export interface OverlayPeer {
-  /** A task's address on the network. */
-  IP: string;
-  /** The address of the node that runs it (the VXLAN tunnel endpoint). */
-  Node: string;
-}
+/** What the VXLAN side needs of a peer: its address, and the node (tunnel endpoint) it is on. */
+export type OverlayPeer = Pick<NetworkPeer, 'IP' | 'Node'>;
 
 /** Device names for a VNI: at most 15 characters, unique on the node as the VNI is in the cluster. */
 export function overlayDevices(vni: number): { bridge: string; vxlan: string } {

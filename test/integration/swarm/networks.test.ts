@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { SHOAL, startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { docker, runCli } from '../../helpers/docker';
+import { eventually } from '../../helpers/swarm';
 import { ApiError } from '../../../shared/client';
 import { overlaps, parseCidr } from '../../../shared/net/ipv4';
 import { run } from '../../../shared/exec';
@@ -17,13 +18,6 @@ interface NetworkJson {
 
 const status = (e: unknown) => (e instanceof ApiError ? e.status : 0);
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail('not true within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('swarm networks: create, list, inspect, remove (one manager, real etcd)', function () {
   this.timeout(90_000);
@@ -130,13 +124,13 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     const vipNets = async () => ((await d.client.get<{ Endpoint?: { VirtualIPs?: Array<{ NetworkID: string }> } }>('/services/api')).Endpoint?.VirtualIPs ?? []).map((v) => v.NetworkID).sort();
     const side = (await swarmNets()).find((n) => n.Name === 'side')!;
     assert.equal((await docker(d.host, ['service', 'update', '--detach', '--network-add', 'side', 'api'])).code, 0);
-    await eventually(async () => (await vipNets()).join() === [back.Id, side.Id].sort().join());
+    await eventually('the VIP on side too', async () => (await vipNets()).join() === [back.Id, side.Id].sort().join());
     assert.equal((await docker(d.host, ['service', 'update', '--detach', '--network-rm', 'side', 'api'])).code, 0);
-    await eventually(async () => (await vipNets()).join() === back.Id);
+    await eventually('the VIP on back only', async () => (await vipNets()).join() === back.Id);
     const unknown = await docker(d.host, ['service', 'update', '--detach', '--network-add', 'nosuch', 'api']);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /network nosuch not found/);
-    await eventually(async () => (await docker(d.host, ['network', 'rm', 'side'])).code === 0);
+    await eventually('side removable', async () => (await docker(d.host, ['network', 'rm', 'side'])).code === 0);
 
     const refused = await docker(d.host, ['network', 'rm', 'back']);
     assert.notEqual(refused.code, 0);
@@ -178,7 +172,7 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'last'])).code, 0);
     assert.equal((await docker(d.host, ['service', 'create', '--detach', '--name', 'stay', '--network', 'last', 'busybox', 'sleep', '600'])).code, 0);
     const overlayLinks = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => / (ov|vx)\d+[:@]/.test(l));
-    await eventually(async () => (await overlayLinks()).length === 2);
+    await eventually('the overlay devices', async () => (await overlayLinks()).length === 2);
     assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
     assert.deepEqual(await overlayLinks(), []);
   });

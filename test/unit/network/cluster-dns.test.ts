@@ -8,7 +8,7 @@ describe('network/dns: names of a swarm network from its peers', () => {
       { IP: '10.0.1.4', Node: 'b', Task: 't2', Service: 'Web', Aliases: ['www'], VIP: '10.0.1.2', Running: false },
       { IP: '10.0.1.5', Node: 'b', Task: 't3', Service: 'api', Running: true },
       { IP: '10.0.1.6', Node: 'a', Task: 't4', Service: 'api', Running: true },
-      { IP: '10.0.1.7', Node: 'a' }, // no service: only routed, never named
+      { IP: '10.0.1.7', Node: 'a', Running: true }, // no service: only routed, never named
     ]);
     assert.deepEqual(names.get('web'), ['10.0.1.2']);
     assert.deepEqual(names.get('www'), ['10.0.1.2']);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { isShoalError } from '../../../shared/errors';
-import { compileNetworkCreate, wantsSwarmNetwork, VXLAN_OPTION } from '../../../manager/networks/spec';
+import { compileNetworkCreate, wantsSwarmNetwork } from '../../../manager/networks/spec';
+import { VXLAN_OPTION } from '../../../shared/swarm';
 import { dropOwners, emptySubnetTable, releaseNetwork, reserveNetwork, takeAddress, taskOwner, vipOwner, FIRST_VNI } from '../../../manager/networks/ipam';
 import { servicesUsing } from '../../../manager/networks/objects';
 import { networkFacts, swarmNetworkJson } from '../../../manager/networks/present';

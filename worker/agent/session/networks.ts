@@ -3,16 +3,15 @@
 // here uses it (its tasks' containers may still be going, so it is checked again later).
 import { errorMessage } from '../../../shared/errors';
 import { logger } from '../../../shared/log';
-import type { OverlayPeer } from '../../network/overlay';
 import type { AssignedObject } from './executor';
 import { swarmNetworkDef, type SwarmNetworkHost } from '../tasks/networking';
-import type { NetworkAttachment } from '../../../shared/swarm';
+import type { NetworkPeer } from '../../../shared/swarm';
 
 const log = logger('agent-networks');
 
 /** The part of the network manager this drives. */
 export interface SwarmNetworkPeers extends SwarmNetworkHost {
-  setSwarmPeers(id: string, peers: readonly OverlayPeer[], local: string): Promise<void>;
+  setSwarmPeers(id: string, peers: readonly NetworkPeer[], local: string): Promise<void>;
   releaseSwarmNetwork(id: string): Promise<boolean>;
   swarmNetworks(): string[];
 }
@@ -49,9 +48,9 @@ export class SwarmNetworkFollower {
   }
 
   private program(n: AssignedObject): void {
-    const peers = Array.isArray(n.Peers) ? (n.Peers as OverlayPeer[]) : [];
+    const peers = Array.isArray(n.Peers) ? (n.Peers as NetworkPeer[]) : [];
     // The routing mesh's network is on every node, tasks or not: join it before its peers.
-    const join = (n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress ? this.host.ensureSwarmNetwork(swarmNetworkDef({ Network: n } as NetworkAttachment, this.local)) : Promise.resolve();
+    const join = (n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress ? this.host.ensureSwarmNetwork(swarmNetworkDef(n, this.local)) : Promise.resolve();
     join.then(() => this.host.setSwarmPeers(n.ID, peers, this.local)).catch((e) => log.warn({ network: n.ID, err: errorMessage(e) }, 'cannot program the overlay peers'));
   }
 

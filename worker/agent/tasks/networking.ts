@@ -3,13 +3,10 @@
 // address, after the node has joined the network (bridge + vxlan). A task with none stays on
 // the node's default bridge.
 import { invalid } from '../../../shared/errors';
-import type { NetworkAttachment } from '../../../shared/swarm';
+import { VXLAN_OPTION } from '../../../shared/swarm';
 import type { SwarmNetworkDef } from '../../network/manager';
 import { DEFAULT_NETWORKING } from './config';
 import type { AgentTask, NetworkAttacher } from './types';
-
-/** The overlay driver's VXLAN ID option in a swarm network's DriverState. */
-const VXLAN_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 
 /** The part of the network manager this needs. */
 export interface SwarmNetworkHost {
@@ -23,9 +20,9 @@ interface NetworkJson {
   IPAMOptions?: { Configs?: Array<{ Subnet?: string; Gateway?: string }> };
 }
 
-/** A network as this node joins it, from a task's attachment; `local` is the node's address. */
-export function swarmNetworkDef(a: NetworkAttachment, local: string): SwarmNetworkDef {
-  const n = (a.Network ?? {}) as NetworkJson;
+/** A swarm network (a task attachment's, or as the dispatcher sends it) as this node joins it; `local` is the node's address. */
+export function swarmNetworkDef(network: unknown, local: string): SwarmNetworkDef {
+  const n = (network ?? {}) as NetworkJson;
   const vni = Number(n.DriverState?.Options?.[VXLAN_OPTION]);
   const cfg = n.IPAMOptions?.Configs?.[0];
   if (!n.ID || !n.Spec?.Name || !Number.isInteger(vni) || vni <= 0 || !cfg?.Subnet || !cfg.Gateway) throw invalid(`network attachment ${n.ID ?? '?'} lacks its name, VXLAN ID, subnet or gateway`);
@@ -42,7 +39,7 @@ export function swarmNetworking(host: SwarmNetworkHost, local: string): NetworkA
   return async (task) => {
     const atts = (task.NetworksAttachments ?? []).filter((a) => a.Network?.ID && a.Addresses?.length);
     if (!atts.length) return DEFAULT_NETWORKING;
-    for (const a of atts) await host.ensureSwarmNetwork(swarmNetworkDef(a, local));
+    for (const a of atts) await host.ensureSwarmNetwork(swarmNetworkDef(a.Network, local));
     const endpoints = Object.fromEntries(atts.map((a) => [a.Network!.ID!, { IPAMConfig: { IPv4Address: a.Addresses![0].split('/')[0] }, Aliases: taskAliases(task, a.Network!.ID!) }]));
     return { NetworkMode: atts[0].Network!.ID!, EndpointsConfig: endpoints };
   };

@@ -2,22 +2,9 @@
 // dispatcher sends): `<service>` and its aliases give the service's VIP (VIP mode) or its
 // running tasks' addresses (dnsrr mode), and `tasks.<service>` always the running tasks'
 // addresses. Lower-cased, as lookups are. Pure.
-import type { OverlayPeer } from '../overlay';
+import type { NetworkPeer } from '../../../shared/swarm';
 
-/** A Peer as the dispatcher sends it; everything beyond the address and node is optional. */
-export interface NamedPeer extends OverlayPeer {
-  Task?: string;
-  Service?: string;
-  Aliases?: string[];
-  VIP?: string;
-  Running?: boolean;
-  /** A node's own ingress address (no task): the node it is. */
-  NodeID?: string;
-  /** Ports the task's service publishes through the routing mesh. */
-  Ports?: Array<{ Protocol: string; PublishedPort: number; TargetPort: number }>;
-}
-
-export function clusterNames(peers: readonly NamedPeer[]): { names: Map<string, string[]>; reverse: Map<string, string> } {
+export function clusterNames(peers: readonly NetworkPeer[]): { names: Map<string, string[]>; reverse: Map<string, string> } {
   const names = new Map<string, string[]>();
   const reverse = new Map<string, string>();
   const add = (name: string, ip: string) => {
