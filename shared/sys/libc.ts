@@ -13,3 +13,14 @@ export function libc(): { koffi: Koffi; lib: LibraryHandle } {
   bound = { koffi, lib: koffi.load('libc.so.6') };
   return bound;
 }
+
+/** A getter for a set of libc functions, each bound from its C declaration on the first call. */
+export function lazyFuncs<T extends object>(decls: { [K in keyof T]: string }): () => T {
+  let funcs: T | undefined;
+  return () => {
+    if (funcs) return funcs;
+    const { lib } = libc();
+    funcs = Object.fromEntries(Object.entries(decls).map(([name, decl]) => [name, lib.func(decl as string)])) as T;
+    return funcs;
+  };
+}

@@ -9,7 +9,7 @@ import { closeSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osc } from 'node:os';
-import { libc } from './libc';
+import { lazyFuncs } from './libc';
 import { lastErrno, syscallError } from './syscalls';
 
 /** What the child gets at one descriptor: /dev/null, a pipe we write (`in`) or read (`out`), or one of our fds. */
@@ -58,31 +58,23 @@ interface Bound {
   waitpid: (pid: number, status: number[], options: number) => number;
 }
 
-let bound: Bound | undefined;
-
-function bind(): Bound {
-  if (bound) return bound;
-  const { lib } = libc();
-  const f = <T>(decl: string) => lib.func(decl) as unknown as T;
-  bound = {
-    spawnp: f('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
-    faInit: f('int posix_spawn_file_actions_init(void *fa)'),
-    faDestroy: f('int posix_spawn_file_actions_destroy(void *fa)'),
-    faDup2: f('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)'),
-    faOpen: f('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, unsigned int mode)'),
-    faChdir: f('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)'),
-    attrInit: f('int posix_spawnattr_init(void *attr)'),
-    attrDestroy: f('int posix_spawnattr_destroy(void *attr)'),
-    attrSetFlags: f('int posix_spawnattr_setflags(void *attr, short flags)'),
-    attrSetSigmask: f('int posix_spawnattr_setsigmask(void *attr, void *set)'),
-    attrSetSigdefault: f('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
-    sigemptyset: f('int sigemptyset(void *set)'),
-    sigfillset: f('int sigfillset(void *set)'),
-    pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
-    waitpid: f('int waitpid(int pid, _Out_ int *status, int options)'),
-  };
-  return bound;
-}
+const bind = lazyFuncs<Bound>({
+  spawnp: 'int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)',
+  faInit: 'int posix_spawn_file_actions_init(void *fa)',
+  faDestroy: 'int posix_spawn_file_actions_destroy(void *fa)',
+  faDup2: 'int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)',
+  faOpen: 'int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, unsigned int mode)',
+  faChdir: 'int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)',
+  attrInit: 'int posix_spawnattr_init(void *attr)',
+  attrDestroy: 'int posix_spawnattr_destroy(void *attr)',
+  attrSetFlags: 'int posix_spawnattr_setflags(void *attr, short flags)',
+  attrSetSigmask: 'int posix_spawnattr_setsigmask(void *attr, void *set)',
+  attrSetSigdefault: 'int posix_spawnattr_setsigdefault(void *attr, void *set)',
+  sigemptyset: 'int sigemptyset(void *set)',
+  sigfillset: 'int sigfillset(void *set)',
+  pipe2: 'int pipe2(_Out_ int *fds, int flags)',
+  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
+});
 
 // glibc's flag values (spawn.h).
 const SETSIGDEF = 0x04;

@@ -1,5 +1,6 @@
-// Links and network namespaces: namespaces and bridge ports by system call (shared/sys), the
-// rest through one batched `ip` process per container.
+// Links and network namespaces: a container's namespace, veth pairs, addresses, routes and
+// bridge ports by system call and rtnetlink (shared/sys), no process per container; bridges and
+// the reaper's deletions still go through `ip`.
 import { promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -7,6 +8,7 @@ import { run } from '../../shared/exec';
 import { internal } from '../../shared/errors';
 import { homeNetnsFd, inNetns, inNewNetns, umount, MNT_DETACH, SyscallError } from '../../shared/sys/syscalls';
 import { attachToBridges } from '../../shared/sys/netdev';
+import { RouteSocket, withRouteSocket } from '../../shared/sys/netlink';
 
 /** One container interface: a veth pair, the host end on a bridge. */
 export interface VethSpec {
@@ -59,48 +61,45 @@ export function macForIp(ip: string): string {
   return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
 
-/** Where the `ip` child finds the daemon's namespace: inherited as its fd 3. */
-const HOME_NS = '/proc/self/fd/3';
-
-function containerSide(links: VethSpec[], withLo: boolean): string {
-  const L: string[] = withLo ? ['link set lo up'] : [];
+/**
+ * Plumb `links` into the namespace `ns` acts on: each pair is made from there with its host end
+ * put straight into the daemon's namespace, then addressed, up, and routed.
+ */
+function containerSide(ns: RouteSocket, links: VethSpec[], withLo: boolean): void {
+  if (withLo) ns.setUp('lo');
   for (const l of links) {
-    // Created from inside the container's netns with the peer put straight into the daemon's.
-    const mtu = l.mtu ? ` mtu ${l.mtu}` : '';
-    L.push(`link add ${l.ifname} address ${l.mac}${mtu} type veth peer name ${l.hostVeth}${mtu} netns ${HOME_NS}`);
-    L.push(`addr add ${l.ip}/${l.prefix} dev ${l.ifname}`);
-    L.push(`link set ${l.ifname} up`);
-    if (l.gateway) L.push(`route add default via ${l.gateway} dev ${l.ifname}`);
+    const index = ns.addVeth({ name: l.ifname, mac: l.mac, mtu: l.mtu, peer: l.hostVeth, peerNetnsFd: homeNetnsFd() });
+    ns.addAddress(index, l.ip, l.prefix);
+    if (l.gateway) ns.addDefaultRoute(index, l.gateway);
   }
-  return L.join('\n') + '\n';
 }
 
 /** The host ends, already in the daemon's namespace: onto their bridges, and up (hairpin where asked). */
-async function attachHostEnds(links: VethSpec[], signal?: AbortSignal): Promise<void> {
+function attachHostEnds(links: VethSpec[]): void {
   attachToBridges(links.map((l) => ({ dev: l.hostVeth, bridge: l.bridge })));
-  // No ioctl sets hairpin mode, and /sys/class/net shows the namespace sysfs was mounted in, not ours.
-  const hairpin = links.filter((l) => l.hairpin).map((l) => `link set dev ${l.hostVeth} type bridge_slave hairpin on`);
-  if (hairpin.length) await run('ip', ['-batch', '-'], { input: hairpin.join('\n') + '\n', signal });
+  const hairpin = links.filter((l) => l.hairpin);
+  if (hairpin.length) withRouteSocket((home) => hairpin.forEach((l) => home.setHairpin(l.hostVeth)));
 }
 
 /**
  * Create a network namespace bound to `nsPath` and plumb `links` into it: the daemon's main
- * thread steps into a new namespace just long enough to bind it and fork one `ip -batch`
- * there, which creates the pairs with their host ends in the daemon's namespace; ioctls then
- * put those on their bridges.
+ * thread steps into a new namespace just long enough to bind it and open a route socket there,
+ * then configures it through that socket (system calls, no process); ioctls put the host ends
+ * on their bridges. A failure part-way leaves a bound namespace for the caller to remove, and
+ * the pairs go with it. Nothing waits, so there is nothing for `_signal` to cancel.
  */
-export async function createNetns(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
+export async function createNetns(nsPath: string, links: VethSpec[], _signal?: AbortSignal): Promise<void> {
   await fs.mkdir(dirname(nsPath), { recursive: true, mode: 0o711 });
   await fs.writeFile(nsPath, '', { mode: 0o444 });
-  await run('ip', ['-batch', '-'], { input: containerSide(links, true), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNewNetns(nsPath, spawnChild) });
-  await attachHostEnds(links, signal);
+  withRouteSocket((ns) => containerSide(ns, links, true), () => inNewNetns(nsPath, RouteSocket.open));
+  attachHostEnds(links);
 }
 
 /** Hot-add interfaces to an existing namespace (network connect). */
-export async function addLinks(nsPath: string, links: VethSpec[], signal?: AbortSignal): Promise<void> {
+export async function addLinks(nsPath: string, links: VethSpec[], _signal?: AbortSignal): Promise<void> {
   if (!links.length) return;
-  await run('ip', ['-batch', '-'], { input: containerSide(links, false), signal, extraFds: [homeNetnsFd()], spawnIn: (spawnChild) => inNetns(nsPath, spawnChild) });
-  await attachHostEnds(links, signal);
+  withRouteSocket((ns) => containerSide(ns, links, false), () => inNetns(nsPath, RouteSocket.open));
+  attachHostEnds(links);
 }
 
 /** Delete host veth ends (their peers go with them); missing ones are fine. Slow: ~30 ms per pair (RCU). */
