@@ -3,7 +3,7 @@
 // when a task ends or goes, and VIPs when a service leaves a network or goes. Addresses live
 // in the networks' pools in the store (manager/networks): pool writes are compared on version,
 // so two allocators (an old leader not yet stopped, a new one) never hand out one address twice.
-import { transitionTask, isDesiredAlive, isTerminal, type Network, type Service, type Task } from '../../shared/swarm';
+import { transitionTask, isDesiredAlive, isNetworkAttachment, isTerminal, type Network, type Service, type Task } from '../../shared/swarm';
 import { errorMessage } from '../../shared/errors';
 import type { BatchOp } from '../store';
 import type { Change } from '../leader/cache';
@@ -11,10 +11,12 @@ import { commitOps, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
 import { releaseAddresses, reserveAddresses, storePools, wantKey, type AddressWant } from '../networks/addresses';
 import { SUBNETS_ID, nodeOwner, taskOwner, vipOwner, type AddressPool } from '../networks/ipam';
-import { attachment, currentVips, endpointCurrent, endpointFor, holdsDeadAddresses, portsTaken, taskNetworks, vipNetworks } from './plan';
+import { attachment, specNetworks, currentVips, endpointCurrent, endpointFor, holdsDeadAddresses, portsTaken, taskNetworks, vipNetworks } from './plan';
 
 /** Docker's status message for a task that has its resources and waits for a node. */
 export const ALLOCATED_MESSAGE = 'pending task scheduling';
+/** A container's network attachment has its address: it goes straight to its node (no scheduling). */
+export const ATTACHED_MESSAGE = 'network attachment allocated';
 
 export type AllocatorOptions = LoopOptions;
 
@@ -72,6 +74,12 @@ export class Allocator extends ReconcileLoop {
     const wants: AddressWant[] = [];
     const services = new Map<string, { service: Service; vipNets: string[]; taken: Set<string> }>();
     const tasks: Array<{ task: Task; service: Service; nets: string[] }> = [];
+    const attachments: Array<{ task: Task; nets: string[] }> = [];
+    const waitsFor = (id: string, nets: string[]) => {
+      const missing = nets.find((n) => !this.cache.get<Network>('networks', n));
+      if (missing) this.log.warn({ task: id, network: missing }, 'task waits for a network that does not exist');
+      return !!missing;
+    };
 
     const planService = (id: string) => {
       if (services.has(id)) return services.get(id);
@@ -108,14 +116,17 @@ export class Allocator extends ReconcileLoop {
           continue;
         }
         if (!needsAllocation(t)) continue;
+        if (isNetworkAttachment(t)) {
+          const nets = specNetworks(t);
+          if (waitsFor(id, nets)) continue;
+          for (const net of nets) wants.push({ owner: taskOwner(id), networkId: net });
+          attachments.push({ task: t, nets });
+          continue;
+        }
         const plan = planService(t.ServiceID);
         if (!plan) continue; // the orchestrator removes tasks of a service that is gone
         const nets = taskNetworks(t, plan.service, ingress);
-        const missing = nets.find((n) => !this.cache.get<Network>('networks', n));
-        if (missing) {
-          this.log.warn({ task: id, network: missing }, 'task waits for a network that does not exist');
-          continue;
-        }
+        if (waitsFor(id, nets)) continue;
         for (const net of nets) wants.push({ owner: taskOwner(id), networkId: net });
         tasks.push({ task: t, service: plan.service, nets });
       }
@@ -147,18 +158,27 @@ export class Allocator extends ReconcileLoop {
       const updated: Service = { ...service, Endpoint: endpoint };
       ops.push({ op: 'update', kind: 'services', object: updated });
     }
-    for (const { task, nets } of tasks) {
-      if (!endpoints.has(task.ServiceID)) continue;
-      const attachments = [];
+    /** The task's attachments when it got an address on every network; otherwise it stays NEW and the resync tries again. */
+    const attached = (task: Task, nets: string[]) => {
+      const out = [];
       for (const net of nets) {
         const addr = got.addresses.get(wantKey(taskOwner(task.ID), net));
-        if (!addr) break;
-        attachments.push(attachment(this.cache.get<Network>('networks', net)!, addr));
+        if (!addr) return undefined;
+        out.push(attachment(this.cache.get<Network>('networks', net)!, addr));
       }
-      if (attachments.length !== nets.length) continue; // stays NEW; the resync tries again
+      return out;
+    };
+    for (const { task, nets } of tasks) {
+      if (!endpoints.has(task.ServiceID)) continue;
+      const atts = attached(task, nets);
+      if (!atts) continue;
       const endpoint = endpoints.get(task.ServiceID);
-      const next: Task = { ...task, ...(attachments.length ? { NetworksAttachments: attachments } : {}), ...(endpoint ? { Endpoint: structuredClone(endpoint) } : {}) };
+      const next: Task = { ...task, ...(atts.length ? { NetworksAttachments: atts } : {}), ...(endpoint ? { Endpoint: structuredClone(endpoint) } : {}) };
       ops.push({ op: 'update', kind: 'tasks', object: transitionTask(next, { State: 'pending', Message: ALLOCATED_MESSAGE }, this.clock.now()) });
+    }
+    for (const { task, nets } of attachments) {
+      const atts = attached(task, nets);
+      if (atts) ops.push({ op: 'update', kind: 'tasks', object: transitionTask({ ...task, NetworksAttachments: atts }, { State: 'assigned', Message: ATTACHED_MESSAGE }, this.clock.now()) });
     }
 
     if (ops.length) {

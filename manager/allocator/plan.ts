@@ -30,8 +30,13 @@ export function serviceNetworks(service: Service, ingressId: string | undefined)
 
 /** The networks a task joins: what its own spec names, then ingress as for its service. */
 export function taskNetworks(task: Task, service: Service, ingressId: string | undefined): string[] {
-  const own = (task.Spec.Networks ?? []).map((n) => n.Target).filter((t): t is string => !!t);
+  const own = specNetworks(task);
   return ingressId && publishesIngress(service) && !own.includes(ingressId) ? [...own, ingressId] : own;
+}
+
+/** The networks a task's own spec names: all a container's network attachment task joins. */
+export function specNetworks(task: Task): string[] {
+  return (task.Spec.Networks ?? []).map((n) => n.Target).filter((t): t is string => !!t);
 }
 
 /** VIP mode (the default) gives the service one address per network; dnsrr none. */

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { conflict, errorMessage, isShoalError, notFound, unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/log';
-import type { AssignmentsMessage, AssignmentsRequest, CallContext, HeartbeatRequest, HeartbeatResponse, SessionMessage, SessionRequest, UpdateTaskStatusRequest, WeightedPeer } from '../../shared/rpc';
+import type { AssignmentsMessage, AssignmentsRequest, AttachNetworkRequest, CallContext, DetachNetworkRequest, HeartbeatRequest, HeartbeatResponse, SessionMessage, SessionRequest, UpdateTaskStatusRequest, WeightedPeer } from '../../shared/rpc';
 import type { Node, Task } from '../../shared/swarm';
 import type { BatchOp, ClusterStore, StoreEvent } from '../store';
 import { assignmentSet, canonicalJson, completeChanges, diffAssignments, type AssignmentSet } from './assignments';
@@ -15,6 +15,7 @@ import { changeNode, downNode, notRegistered, parseDescription, peerHost, readyN
 import { ClusterIndex, nodeFingerprint, WATCHED_KINDS } from './state';
 import { decideStatus, groupByTask, parseStatusUpdates, type StatusReport } from './status';
 import { Wakeup } from './wakeup';
+import { attachNetwork, detachNetwork } from './attach';
 
 export interface ActiveOptions {
   store: ClusterStore;
@@ -255,6 +256,17 @@ export class ActiveDispatcher {
     this.currentSession(nodeId, req.sessionId);
     const reports = parseStatusUpdates(req.updates);
     if (reports.length) await this.applyStatuses(nodeId, groupByTask(reports));
+  }
+
+  /** A plain container on the node joins an attachable network: returns its attachment task's ID. */
+  async attachNetwork(nodeId: string, req: AttachNetworkRequest): Promise<string> {
+    this.currentSession(nodeId, req.sessionId);
+    return attachNetwork(this.opts.store, nodeId, req, () => this.index.tasksOf(nodeId));
+  }
+
+  async detachNetwork(nodeId: string, req: DetachNetworkRequest): Promise<void> {
+    this.currentSession(nodeId, req.sessionId);
+    await detachNetwork(this.opts.store, nodeId, req);
   }
 
   /**

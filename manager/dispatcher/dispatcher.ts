@@ -7,7 +7,11 @@ import {
   requirePeerIdentity,
   type AssignmentsMessage,
   type AssignmentsRequest,
+  type AttachNetworkRequest,
+  type AttachNetworkResponse,
   type CallContext,
+  type DetachNetworkRequest,
+  type DetachNetworkResponse,
   type DispatcherHandlers,
   type HeartbeatRequest,
   type HeartbeatResponse,
@@ -118,6 +122,17 @@ export class Dispatcher implements DispatcherHandlers {
   async updateTaskStatus(req: UpdateTaskStatusRequest, ctx: CallContext): Promise<UpdateTaskStatusResponse> {
     const peer = this.peer(ctx);
     await (await this.run(ctx)).updateTaskStatus(peer.nodeId, req);
+    return {};
+  }
+
+  async attachNetwork(req: AttachNetworkRequest, ctx: CallContext): Promise<AttachNetworkResponse> {
+    const peer = this.peer(ctx);
+    return { attachmentId: await (await this.run(ctx)).attachNetwork(peer.nodeId, req) };
+  }
+
+  async detachNetwork(req: DetachNetworkRequest, ctx: CallContext): Promise<DetachNetworkResponse> {
+    const peer = this.peer(ctx);
+    await (await this.run(ctx)).detachNetwork(peer.nodeId, req);
     return {};
   }
 }

@@ -3,15 +3,19 @@
 // run (ended, never assigned, or on a node that left) are deleted. The planner decides
 // (planRemovedService); this loop applies it. History of existing services is trimmed to
 // TaskHistoryRetentionLimit in the orchestrator's pass, where the planner also keeps the
-// tasks its restart policy still counts.
+// tasks its restart policy still counts. Containers' network attachments (tasks of no service)
+// are their nodes' to end; they are deleted here only when their node has left.
 import { errorMessage } from '../../shared/errors';
-import type { Node, Task } from '../../shared/swarm';
+import { isNetworkAttachment, type Node, type Task } from '../../shared/swarm';
 import type { BatchOp } from '../store';
 import type { Change } from '../leader/cache';
 import { commitOps, rereadStale } from '../leader/commit';
 import { ReconcileLoop, type LoopOptions } from '../leader/loop';
 import { actionsToOps } from '../orchestrator/apply';
 import { planRemovedService } from '../orchestrator/plan';
+
+/** Key of the pass over network attachments whose node has left. */
+const ATTACHMENTS = '\0attachments';
 
 export class TaskReaper extends ReconcileLoop {
   constructor(opts: LoopOptions) {
@@ -25,6 +29,7 @@ export class TaskReaper extends ReconcileLoop {
         return c.after ? [] : [c.id];
       case 'tasks': {
         const t = (c.after ?? c.before) as Task;
+        if (isNetworkAttachment(t)) return c.after && !this.cache.get('nodes', t.NodeID ?? '') ? [ATTACHMENTS] : [];
         return this.orphaned(t.ServiceID) && c.after ? [t.ServiceID] : [];
       }
       case 'nodes':
@@ -37,10 +42,21 @@ export class TaskReaper extends ReconcileLoop {
 
   protected *allKeys(): Iterable<string> {
     for (const id of this.cache.serviceIdsWithTasks()) if (this.orphaned(id)) yield id;
+    yield ATTACHMENTS;
   }
 
+  /** A service is gone (tasks of no service are network attachments, not orphans). */
   private orphaned(serviceId: string): boolean {
-    return !this.cache.get('services', serviceId);
+    return !!serviceId && !this.cache.get('services', serviceId);
+  }
+
+  /** Deletes of the network attachments whose node is no longer in the cluster. */
+  private attachmentsOfGoneNodes(): BatchOp[] {
+    const ops: BatchOp[] = [];
+    for (const t of this.cache.tasksOfService('')) {
+      if (isNetworkAttachment(t) && !this.cache.get('nodes', t.NodeID ?? '')) ops.push({ op: 'delete', kind: 'tasks', id: t.ID, version: t.Version?.Index });
+    }
+    return ops;
   }
 
   protected async reconcile(ids: string[]): Promise<void> {
@@ -49,6 +65,10 @@ export class TaskReaper extends ReconcileLoop {
     const lookup = { task: (id: string) => this.cache.get<Task>('tasks', id), service: () => undefined };
     const ops: BatchOp[] = [];
     for (const id of ids) {
+      if (id === ATTACHMENTS) {
+        ops.push(...this.attachmentsOfGoneNodes());
+        continue;
+      }
       if (!this.orphaned(id)) continue;
       try {
         ops.push(...actionsToOps(planRemovedService([...this.cache.tasksOfService(id)], nodes, now), lookup, now).ops);

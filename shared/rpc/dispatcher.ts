@@ -74,12 +74,35 @@ export interface UpdateTaskStatusRequest {
 
 export type UpdateTaskStatusResponse = Record<string, never>;
 
+export interface AttachNetworkRequest {
+  sessionId: string;
+  /** The network's ID, name or unique ID prefix. */
+  network: string;
+  containerId: string;
+  /** Names the container answers to on the network, its own name first. */
+  aliases: string[];
+}
+
+export interface AttachNetworkResponse {
+  /** The network attachment task's ID. */
+  attachmentId: string;
+}
+
+export interface DetachNetworkRequest {
+  sessionId: string;
+  attachmentId: string;
+}
+
+export type DetachNetworkResponse = Record<string, never>;
+
 /** Every method is called only with a verified peer (ctx.peer is the calling node). */
 export interface DispatcherHandlers {
   session: StreamHandler<SessionRequest, SessionMessage>;
   heartbeat: UnaryHandler<HeartbeatRequest, HeartbeatResponse>;
   assignments: StreamHandler<AssignmentsRequest, AssignmentsMessage>;
   updateTaskStatus: UnaryHandler<UpdateTaskStatusRequest, UpdateTaskStatusResponse>;
+  attachNetwork: UnaryHandler<AttachNetworkRequest, AttachNetworkResponse>;
+  detachNetwork: UnaryHandler<DetachNetworkRequest, DetachNetworkResponse>;
 }
 
 export function addDispatcherService(server: RpcServer, impl: DispatcherHandlers): void {
@@ -91,6 +114,8 @@ const md = {
   heartbeat: methodDefinition<HeartbeatRequest, HeartbeatResponse>('dispatcher', 'Heartbeat'),
   assignments: methodDefinition<AssignmentsRequest, AssignmentsMessage>('dispatcher', 'Assignments'),
   updateTaskStatus: methodDefinition<UpdateTaskStatusRequest, UpdateTaskStatusResponse>('dispatcher', 'UpdateTaskStatus'),
+  attachNetwork: methodDefinition<AttachNetworkRequest, AttachNetworkResponse>('dispatcher', 'AttachNetwork'),
+  detachNetwork: methodDefinition<DetachNetworkRequest, DetachNetworkResponse>('dispatcher', 'DetachNetwork'),
 };
 
 export class DispatcherClient {
@@ -110,5 +135,13 @@ export class DispatcherClient {
 
   updateTaskStatus(req: UpdateTaskStatusRequest, opts?: UnaryCallOptions): Promise<UpdateTaskStatusResponse> {
     return this.rpc.unary(md.updateTaskStatus, req, opts);
+  }
+
+  attachNetwork(req: AttachNetworkRequest, opts?: UnaryCallOptions): Promise<AttachNetworkResponse> {
+    return this.rpc.unary(md.attachNetwork, req, opts);
+  }
+
+  detachNetwork(req: DetachNetworkRequest, opts?: UnaryCallOptions): Promise<DetachNetworkResponse> {
+    return this.rpc.unary(md.detachNetwork, req, opts);
   }
 }

@@ -44,3 +44,4 @@ export {
   updateSettings,
   restartSettings,
 } from './defaults';
+export { isNetworkAttachment, newAttachmentTask, type AttachmentRequest } from './attachments';

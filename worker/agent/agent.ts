@@ -4,7 +4,7 @@
 import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
 import { Bus } from '../../shared/bus';
-import { TlsIdentity, loadNodeCredentials } from '../../shared/rpc';
+import { TlsIdentity, loadNodeCredentials, type DispatcherClient } from '../../shared/rpc';
 import { unavailable } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 import { TaskManager, TASK_ID_LABEL, type AgentTask } from './tasks';
@@ -12,6 +12,7 @@ import { AgentSession, gatherNodeDescription, type TaskExecutor, type StatusRepo
 import { LogServer } from './logs/server';
 import { swarmNetworking } from './tasks/networking';
 import { SwarmNetworkFollower } from './session/networks';
+import { NetworkAttachments } from './session/attachments';
 
 const log = logger('agent');
 
@@ -48,14 +49,29 @@ export class Agent {
     await tasks.start(signal);
     this.tasks = tasks;
     const networks = new SwarmNetworkFollower(engine.networks, local, signal);
+    // Plain containers on attachable networks: their attachments are tasks of no service, which
+    // go here rather than to the task manager (they have no container of their own to run).
+    const attachments = new NetworkAttachments({
+      calls: {
+        attach: (req, sig) => this.call((d, sessionId, o) => d.attachNetwork({ sessionId, ...req }, o).then((r) => r.attachmentId), sig),
+        detach: (attachmentId) => this.call((d, sessionId, o) => d.detachNetwork({ sessionId, attachmentId }, o)).then(() => undefined),
+      },
+      holder: engine.networks,
+      local,
+      report: (taskId, status) => tasks.statuses.put(taskId, status),
+    });
     const executor: TaskExecutor = {
       setAssignments: (t, deps) => {
+        const { attachments: atts, others } = NetworkAttachments.split(t);
         networks.setAll(deps.networks);
-        tasks.update(t as AgentTask[]);
+        attachments.setAll(atts);
+        tasks.update(others as AgentTask[]);
       },
       applyChanges: (c) => {
+        const { attachments: atts, others } = NetworkAttachments.split(c.updated);
         networks.apply(c.dependencies.updated.networks, c.dependencies.removed.networks);
-        tasks.apply({ updated: c.updated as AgentTask[], removed: c.removed });
+        attachments.apply(atts, c.removed);
+        tasks.apply({ updated: others as AgentTask[], removed: c.removed });
       },
       // The session keeps the latest unsent report per task itself, so a batch is acked once handed over.
       statusUpdates: async function* (): AsyncIterable<StatusReport[]> {
@@ -72,6 +88,7 @@ export class Agent {
     });
     session.start(signal);
     this.session = session;
+    engine.networks.setSwarmAttacher(attachments);
     log.info({ nodeId, managers: this.opts.managers }, 'agent started');
   }
 
@@ -93,8 +110,15 @@ export class Agent {
     }
   }
 
+  /** A dispatcher call on the open session. */
+  private call<T>(fn: (d: DispatcherClient, sessionId: string, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (!this.session) return Promise.reject(unavailable('the agent has no session'));
+    return this.session.call(fn, { signal });
+  }
+
   /** Stop the session and the task manager; containers keep running. */
   async stop(): Promise<void> {
+    this.opts.engine.networks.setSwarmAttacher(undefined);
     this.ac.abort();
     await this.session?.stop().catch(() => undefined);
     await this.tasks?.close().catch(() => undefined);

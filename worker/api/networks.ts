@@ -89,9 +89,9 @@ export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): v
     const body = await ctx.json<{ Container?: string; EndpointConfig?: EndpointSettings | null }>();
     if (!isObject(body)) throw invalid('invalid request: expected a JSON object');
     if (body.EndpointConfig !== undefined && body.EndpointConfig !== null && !isObject(body.EndpointConfig)) throw invalid('invalid EndpointConfig: expected an object');
-    const net = networks.resolveNetwork(ctx.params.id);
+    // A swarm network the node is not on yet is found by the cluster, through the network manager.
     const c = await container(body.Container);
-    const result = await networks.connect(c.id, net.id, body.EndpointConfig ?? {}, { running: c.running, name: c.name });
+    const result = await networks.connect(c.id, ctx.params.id, body.EndpointConfig ?? {}, { running: c.running, name: c.name });
     await deps.onEndpointsChanged?.(c.id, result);
     ctx.send(200);
   });

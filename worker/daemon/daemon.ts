@@ -38,6 +38,11 @@ export class Daemon {
       // Leaving takes the swarm's tasks with it, as in Docker.
       afterLeave: async () => {
         for (const c of await engine.containers.list({ all: true, filters: new Map([['label', [TASK_ID_LABEL]]]) })) await engine.containers.remove(c.Id as string, { force: true }).catch(() => undefined);
+        // Plain containers on the swarm's attachable networks are taken off them.
+        for (const { containerId, networkId } of engine.networks.swarmAttachments().values()) {
+          const net = await engine.networks.disconnect(containerId, networkId, true).catch(() => undefined);
+          if (net) await engine.containers.networksChanged(containerId, net).catch(() => undefined);
+        }
         await engine.networks.leaveSwarmNetworks();
       },
     });

@@ -6,7 +6,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { DaemonConfig } from '../daemon/config';
 import type { EventBus } from '../../shared/events';
 import type { ContainerNetworking, EndpointSettings, NetworkSetupRequest, NetworkSetupResult } from '../engine/contracts';
-import { ShoalError, invalid, notFound, conflict, errorMessage } from '../../shared/errors';
+import { ShoalError, invalid, notFound, conflict, errorMessage, isShoalError, unavailable } from '../../shared/errors';
 import { newId, shortId } from '../../shared/ids';
 import { logger } from '../../shared/log';
 import { parseDurationMs } from '../../shared/units';
@@ -25,6 +25,7 @@ import { handleQuery, servfail, type NameIndex } from './dns/message';
 import { forward, type Upstream } from './dns/forward';
 import { clusterNames } from './dns/cluster';
 import { dnsNames, endpointSettings, networkContainers, networkJson, networkMatches, labelMatches } from './view';
+import { isTaskEndpoint, type SwarmAttacher, type SwarmLease } from './attach';
 
 /** A swarm network as a node takes part in it (from the task's attachment and the node's address). */
 export interface SwarmNetworkDef {
@@ -68,6 +69,8 @@ const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
 const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
 
 const forbidden = (msg: string) => new ShoalError('PERMISSION_DENIED', msg);
+/** dockerd treats "default" (what the docker CLI sends, as mode and endpoint key) as the default bridge. */
+const canonicalRef = (name: string) => (name === 'default' || !name ? 'bridge' : name);
 
 export class NetworkManager implements ContainerNetworking {
   private readonly log = logger('network');
@@ -88,6 +91,8 @@ export class NetworkManager implements ContainerNetworking {
   private indexCache = new Map<string, { version: number; index: NameIndex }>();
   private upstreamCache?: { at: number; conf: ResolvConf };
   private closed = false;
+  /** While the node is in a swarm: how plain containers get onto its attachable networks. */
+  private attacher?: SwarmAttacher;
   private readonly reaper = new VethReaper((e) => this.log.warn({ err: errorMessage(e) }, 'veth reaping failed'));
 
   private constructor(private readonly opts: NetworkManagerOptions) {
@@ -329,7 +334,8 @@ export class NetworkManager implements ContainerNetworking {
     if (mode === 'host' || mode === 'none') return this.setupShared(req, mode);
     if (mode.startsWith('container:')) return this.setupJoin(req, mode.slice('container:'.length));
 
-    const { rec, specs, create } = await this.lock.run(async () => {
+    const leases = await this.attachSwarm(req, signal);
+    const planned = this.lock.run(async () => {
       const prev = this.containers.get(req.containerId);
       const nsPath = this.netnsPath(req.containerId);
       // A previous run (or a crash half-way) left something behind: take it all down first.
@@ -343,7 +349,11 @@ export class NetworkManager implements ContainerNetworking {
       try {
         rec.attachments.forEach((att, i) => {
           const n = this.networks.get(att.networkId)!;
-          att.ip = allocate(n.pool!, n.alloc!, rec.id, att.requestedIp);
+          const lease = leases.get(n.id);
+          // On a swarm network every address is the cluster's: a task's came with it, anyone else's is leased.
+          if (n.driver === 'overlay' && !lease && !att.requestedIp) throw forbidden(`network ${n.name} is a swarm network: this container has no address on it from the cluster`);
+          att.ip = allocate(n.pool!, n.alloc!, rec.id, lease ? lease.address.split('/')[0] : att.requestedIp);
+          if (lease) att.swarmAttachment = lease.attachmentId;
           att.ifname = `eth${i}`;
           att.mac = macForIp(att.ip);
           att.hostVeth = newHostVethName();
@@ -362,6 +372,10 @@ export class NetworkManager implements ContainerNetworking {
       await this.store.saveContainer(rec);
       return { rec, specs, create: nsPath };
     });
+    const { rec, specs, create } = await planned.catch(async (e) => {
+      await this.detachLeases([...leases.values()].map((l) => l.attachmentId));
+      throw e;
+    });
 
     try {
       await createNetns(create, specs, signal);
@@ -375,11 +389,101 @@ export class NetworkManager implements ContainerNetworking {
     return this.result(rec);
   }
 
+  // ---- plain containers on swarm networks ---------------------------------------------------------
+
+  /** The agent hands this over while the node is in a swarm, and takes it back when it leaves. */
+  setSwarmAttacher(attacher: SwarmAttacher | undefined): void {
+    this.attacher = attacher;
+  }
+
+  /** A network by reference, or undefined when there is none here (an ambiguous prefix still throws). */
+  private findNetwork(ref: string): NetworkRecord | undefined {
+    try {
+      return this.resolveNetwork(ref);
+    } catch (e) {
+      if (isShoalError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * A plain container's swarm networks (named by its config, or joined before it stopped), each
+   * attached through the cluster, which chooses the address; the node joins each network.
+   * Task containers' endpoints carry their task's address and are left alone. On failure,
+   * whatever was attached is detached again.
+   */
+  private async attachSwarm(req: NetworkSetupRequest, signal?: AbortSignal): Promise<Map<string, SwarmLease>> {
+    const prev = this.containers.get(req.containerId);
+    const disconnected = new Set(prev?.disconnected ?? []);
+    const wanted = new Map<string, EndpointSettings | undefined>();
+    const epOf = (ref: string) => Object.entries(req.endpointsConfig ?? {}).find(([k]) => canonicalRef(k) === ref)?.[1];
+    for (const ref of [canonicalRef(req.networkMode), ...Object.keys(req.endpointsConfig ?? {}).map(canonicalRef)]) wanted.set(ref, epOf(ref));
+    for (const a of prev?.attachments ?? []) if (!wanted.has(a.networkId)) wanted.set(a.networkId, { Aliases: a.aliases });
+    const leases = new Map<string, SwarmLease>();
+    try {
+      for (const [ref, ep] of wanted) {
+        if (isTaskEndpoint(ep)) continue;
+        const local = this.findNetwork(ref);
+        if (local && (local.driver !== 'overlay' || disconnected.has(local.id) || leases.has(local.id))) continue;
+        if (!local && !this.attacher) continue; // not a network at all: planning the endpoints says so
+        const lease = await this.lease(local?.name ?? ref, local, req.containerId, req.name, ep, signal);
+        if (leases.has(lease.network.id) || disconnected.has(lease.network.id)) {
+          await this.detachLeases([lease.attachmentId]);
+          continue;
+        }
+        leases.set(lease.network.id, lease);
+      }
+    } catch (e) {
+      await this.detachLeases([...leases.values()].map((l) => l.attachmentId));
+      throw e;
+    }
+    return leases;
+  }
+
+  /** One attachment through the cluster, and the node on the network. */
+  private async lease(ref: string, local: NetworkRecord | undefined, containerId: string, name: string, ep: EndpointSettings | undefined, signal?: AbortSignal): Promise<SwarmLease> {
+    const attacher = this.attacher;
+    if (!attacher) throw forbidden(`network ${ref} is a swarm network and this node is not in a swarm`);
+    if (ep?.IPAMConfig?.IPv4Address) throw invalid(`a container outside a service cannot choose its address on swarm network ${ref} (the cluster assigns it)`);
+    const aliases = [...new Set([name.replace(/^\//, ''), ...(ep?.Aliases ?? []), shortId(containerId)].filter((a) => a))];
+    const lease = await attacher.attach(local?.id ?? ref, containerId, aliases, signal);
+    try {
+      await this.ensureSwarmNetwork(lease.network);
+    } catch (e) {
+      await this.detachLeases([lease.attachmentId]);
+      throw e;
+    }
+    return lease;
+  }
+
+  /** Give addresses back to the cluster; a failure is logged (the agent finds the attachment again on its next full set). */
+  private async detachLeases(ids: string[]): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          if (!this.attacher) throw unavailable('this node is no longer in a swarm');
+          await this.attacher.detach(id);
+        } catch (e) {
+          this.log.warn({ attachment: id, err: errorMessage(e) }, 'cannot give a swarm network address back yet');
+        }
+      }),
+    );
+  }
+
+  /** Plain containers' live attachments to swarm networks: attachment ID -> container and network. */
+  swarmAttachments(): Map<string, { containerId: string; networkId: string }> {
+    const out = new Map<string, { containerId: string; networkId: string }>();
+    for (const rec of this.containers.values()) {
+      if (!rec.live) continue;
+      for (const a of rec.attachments) if (a.swarmAttachment) out.set(a.swarmAttachment, { containerId: rec.id, networkId: a.networkId });
+    }
+    return out;
+  }
+
   /** The container's endpoints from its config, merged with what connect/disconnect changed since. */
   private planEndpoints(req: NetworkSetupRequest, prev: ContainerRecord | undefined): ContainerRecord {
     const disconnected = new Set(prev?.disconnected ?? []);
-    // dockerd treats "default" (what the docker CLI sends, as mode and endpoint key) as the default bridge.
-    const canonical = (name: string) => (name === 'default' || !name ? 'bridge' : name);
+    const canonical = canonicalRef;
     const mode = canonical(req.networkMode);
     const wanted: Array<{ net: NetworkRecord; ep?: EndpointSettings }> = [];
     const add = (net: NetworkRecord, ep?: EndpointSettings) => {
@@ -445,6 +549,7 @@ export class NetworkManager implements ContainerNetworking {
       att.ip = undefined;
       att.ifname = undefined;
       att.mac = undefined;
+      att.swarmAttachment = undefined;
     }
     rec.ports = [];
     rec.live = false;
@@ -506,20 +611,22 @@ export class NetworkManager implements ContainerNetworking {
     const r = await this.lock.run(async () => {
       const rec = this.containers.get(containerId);
       const nsPath = this.netnsPath(containerId);
-      if (!rec) return { veths: [] as string[], nsPath, hadPorts: false, nets: [] as NetworkRecord[] };
+      if (!rec) return { veths: [] as string[], nsPath, hadPorts: false, nets: [] as NetworkRecord[], leases: [] as string[] };
       const veths = rec.mode === 'bridge' ? rec.attachments.map((a) => a.hostVeth) : [];
       const hadPorts = rec.ports.length > 0;
       const nets = rec.live ? this.liveNetworks(rec) : [];
+      const leases = rec.attachments.map((a) => a.swarmAttachment).filter((x): x is string => !!x);
       this.dropRuntime(rec);
       rec.netnsPath = undefined;
       await this.store.saveContainer(rec);
-      return { veths, nsPath, hadPorts, nets };
+      return { veths, nsPath, hadPorts, nets, leases };
     });
     // Unmounting the namespace lets the kernel destroy it, and the veth pairs with it; the reaper
     // deletes what is still there later (a namespace something else still holds).
     await removeNetns(r.nsPath);
     if (r.veths.length) this.reaper.add(r.veths);
     if (r.hadPorts) await this.applyNft();
+    if (r.leases.length) await this.detachLeases(r.leases);
     if (!quiet) for (const n of r.nets) this.emit('disconnect', n, containerId);
   }
 
@@ -543,7 +650,14 @@ export class NetworkManager implements ContainerNetworking {
   }
 
   async connect(containerId: string, network: string, endpoint: EndpointSettings, opts: { running?: boolean; name?: string } = {}): Promise<NetworkSetupResult> {
-    const { rec, spec, net } = await this.lock.run(async () => {
+    // A swarm network: the cluster gives the address (kept only while the container runs).
+    const local = this.findNetwork(network);
+    let lease: SwarmLease | undefined;
+    if ((local ? local.driver === 'overlay' : !!this.attacher) && !isTaskEndpoint(endpoint)) {
+      lease = await this.lease(local?.name ?? network, local, containerId, opts.name ?? this.containers.get(containerId)?.name ?? shortId(containerId), endpoint);
+      network = lease.network.id;
+    }
+    const planned = this.lock.run(async () => {
       const net = this.resolveNetwork(network);
       let rec = this.containers.get(containerId);
       if (net.driver === 'host' || net.driver === 'null') throw forbidden(`container cannot be disconnected from host network or connected to ${net.name} network`);
@@ -560,7 +674,8 @@ export class NetworkManager implements ContainerNetworking {
       let spec: VethSpec | undefined;
       const live = rec.live && opts.running !== false && rec.netnsPath;
       if (live) {
-        att.ip = allocate(net.pool!, net.alloc!, rec.id, att.requestedIp);
+        att.ip = allocate(net.pool!, net.alloc!, rec.id, lease ? lease.address.split('/')[0] : att.requestedIp);
+        att.swarmAttachment = lease?.attachmentId;
         const used = new Set(rec.attachments.map((a) => a.ifname));
         let i = 0;
         while (used.has(`eth${i}`)) i++;
@@ -574,6 +689,12 @@ export class NetworkManager implements ContainerNetworking {
       await this.store.saveContainer(rec);
       return { rec, spec, net };
     });
+    const { rec, spec, net } = await planned.catch(async (e) => {
+      if (lease) await this.detachLeases([lease.attachmentId]);
+      throw e;
+    });
+    // Not running: the container keeps the network, and attaches again when it starts.
+    if (lease && !spec) await this.detachLeases([lease.attachmentId]);
     if (spec) {
       try {
         await addLinks(rec.netnsPath!, [spec]);
@@ -585,6 +706,7 @@ export class NetworkManager implements ContainerNetworking {
           await this.store.saveContainer(rec);
         });
         await deleteLinks([spec.hostVeth]);
+        if (lease) await this.detachLeases([lease.attachmentId]);
         throw e;
       }
       this.emit('connect', net, rec.id);
@@ -621,6 +743,7 @@ export class NetworkManager implements ContainerNetworking {
       await deleteLinks([r.att.hostVeth]);
       this.emit('disconnect', r.net, containerId);
     }
+    if (r.att.swarmAttachment) await this.detachLeases([r.att.swarmAttachment]);
     if (r.hadPorts) await this.applyNft();
     return this.result(r.rec);
   }
@@ -879,7 +1002,8 @@ export class NetworkManager implements ContainerNetworking {
         this.swarmPeers.delete(id);
         return undefined;
       }
-      if ([...this.containers.values()].some((rec) => rec.attachments.some((a) => a.networkId === id))) return undefined;
+      // A stopped container keeps only the wish to be on the network: it attaches again when it starts.
+      if ([...this.containers.values()].some((rec) => rec.live && rec.attachments.some((a) => a.networkId === id))) return undefined;
       const { bridge, vxlan } = overlayDevices(n.vni!);
       await this.stopDns(id);
       await deleteBridge(vxlan);

@@ -44,6 +44,8 @@ export interface Attachment {
   aliases: string[];
   /** IPAMConfig.IPv4Address. */
   requestedIp?: string;
+  /** A plain container on a swarm network: the cluster's attachment holding its address, while plumbed. */
+  swarmAttachment?: string;
   links?: string[];
   /** Set while the endpoint is plumbed into a live namespace. */
   ifname?: string;

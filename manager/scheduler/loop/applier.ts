@@ -4,7 +4,7 @@
 // the reason in Status.Err (written only when the reason changes). Tasks that could not be
 // placed are tried again when capacity may have appeared: a node changed, or a task let go
 // of a node.
-import { isDesiredAlive, transitionTask, type Service, type Task } from '../../../shared/swarm';
+import { isDesiredAlive, isNetworkAttachment, transitionTask, type Service, type Task } from '../../../shared/swarm';
 import type { BatchOp } from '../../store';
 import type { Change } from '../../leader/cache';
 import { DEFAULT_CHUNK, commitOps, opTarget, rereadStale } from '../../leader/commit';
@@ -80,7 +80,8 @@ export class SchedulerLoop extends ReconcileLoop {
     if (c.kind !== 'tasks') return;
     const before = c.before as Task | undefined;
     const after = c.after as Task | undefined;
-    if (after) this.nodes.applyTask(this.view(after));
+    // A container's network attachment takes no resources and is no replica: nodes do not count it.
+    if (after && !isNetworkAttachment(after)) this.nodes.applyTask(this.view(after));
     else this.nodes.removeTask(c.id);
     if (isSchedulable(after)) {
       this.pending.set(c.id, after);

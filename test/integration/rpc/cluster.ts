@@ -71,6 +71,18 @@ export class RecordingDispatcher implements DispatcherHandlers {
     }
     return {};
   }
+
+  /** Attachments recorded as asked; the ID says which network and container (the transport is what is tested). */
+  async attachNetwork(req: { network: string; containerId: string }, ctx: CallContext) {
+    this.peers.push(ctx.peer);
+    return { attachmentId: `${req.network}/${req.containerId}` };
+  }
+
+  async detachNetwork(req: { attachmentId: string }, ctx: CallContext) {
+    this.peers.push(ctx.peer);
+    if (!req.attachmentId.includes('/')) throw notFound(`no such attachment: ${req.attachmentId}`);
+    return {};
+  }
 }
 
 export interface TestCluster {

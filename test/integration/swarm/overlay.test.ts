@@ -188,4 +188,73 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
       });
     }
   });
+
+  it('a plain container joins an attachable network from any host: it reaches a service by name and is reached by its own; its address goes back when it stops', async () => {
+    const links = async (h: string) => (await lab.exec(h, ['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => / (ov|vx)\d+[:@]/.test(l));
+    const attachments = async () => (await m1.get<Array<TaskNet & { ID: string; ServiceID: string; Spec: { NetworkAttachmentSpec?: { ContainerID?: string }; Networks?: Array<{ Aliases?: string[] }> }; Status: { State: string } }>>('/tasks', { query: { filters: JSON.stringify({ runtime: ['attachment'] }) } }));
+    assert.equal((await lab.docker('m1', ['network', 'create', '-d', 'overlay', '--attachable', 'shared'])).code, 0);
+    assert.equal((await lab.docker('m1', ['network', 'create', '-d', 'overlay', 'private'])).code, 0);
+    const svc = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'api', '--replicas', '2', '--network', 'shared', '--stop-grace-period', '1s', 'busybox', 'sh', '-c', 'echo api > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+    assert.equal(svc.code, 0, svc.stderr);
+    await running(m1, 'api', 2);
+    const web = await lab.docker('w1', ['run', '-d', '--name', 'peer', '--network', 'shared', '--network-alias', 'the-peer', 'busybox', 'sh', '-c', 'echo peer > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
+    assert.equal(web.code, 0, web.stderr);
+    const peerId = web.stdout.trim();
+    const [att] = await attachments();
+    const nodes = await m1.get<Array<{ ID: string; Description: { Hostname: string } }>>('/nodes');
+    assert.equal(att.ServiceID, '');
+    assert.equal(att.NodeID, nodes.find((n) => n.Description.Hostname === 'w1')!.ID, 'the attachment is on the container\'s node');
+    assert.equal(att.Status.State, 'running');
+    assert.equal(att.Spec.NetworkAttachmentSpec?.ContainerID, peerId);
+    assert.deepEqual(att.Spec.Networks![0].Aliases, ['peer', 'the-peer', peerId.slice(0, 12)]);
+    const addr = att.NetworksAttachments![0].Addresses[0].split('/')[0];
+    const inside = await lab.docker('w1', ['exec', 'peer', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.match(inside.stdout, new RegExp(` ${addr.replace(/\./g, '\\.')}/24 `), 'the container has the address the cluster chose');
+
+    // From a third host, a container started on the network reaches the service by name and the peer by its names.
+    const probe = await lab.docker('w2', ['run', '--rm', '--network', 'shared', 'busybox', 'sh', '-c', 'for n in api peer the-peer; do timeout 10 wget -q -O - http://$n/index.html || echo FAILED $n; done']);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.stdout.trim().split('\n'), ['api', 'peer', 'peer']);
+    // And a service task reaches the peer by name.
+    const [task] = await m1.get<TaskNet[]>('/tasks', { query: { filters: JSON.stringify({ service: ['api'], 'desired-state': ['running'] }) } });
+    const taskHost = nodes.find((n) => n.ID === task.NodeID)!.Description.Hostname;
+    await eventually('a task reaches the peer by name', async () => (await lab.docker(taskHost, ['exec', task.Status.ContainerStatus!.ContainerID!, 'timeout', '10', 'wget', '-q', '-O', '-', 'http://peer/index.html'])).stdout.trim() === 'peer');
+    await eventually('the probe\'s attachment is gone with its container', async () => (await attachments()).length === 1);
+
+    // Not attachable, or no such network: refused with Docker's message; nothing stays attached.
+    const closed = await lab.docker('w2', ['run', '--rm', '--network', 'private', 'busybox', 'true']);
+    assert.notEqual(closed.code, 0);
+    assert.match(closed.stderr, /network private not manually attachable/);
+    const missing = await lab.docker('w2', ['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /network nosuchnet not found/);
+    assert.equal((await attachments()).length, 1);
+
+    // network connect and disconnect of a running container.
+    assert.equal((await lab.docker('w2', ['run', '-d', '--name', 'late', 'busybox', 'sleep', '1d'])).code, 0);
+    const conn = await lab.docker('w2', ['network', 'connect', 'shared', 'late']);
+    assert.equal(conn.code, 0, conn.stderr);
+    assert.equal((await attachments()).length, 2);
+    const lateProbe = await lab.docker('w2', ['exec', 'late', 'timeout', '10', 'wget', '-q', '-O', '-', 'http://peer/index.html']);
+    assert.equal(lateProbe.stdout.trim(), 'peer', lateProbe.stderr);
+    assert.equal((await lab.docker('w2', ['network', 'disconnect', 'shared', 'late'])).code, 0);
+    assert.equal((await attachments()).length, 1, 'disconnect gives the address back');
+    assert.equal((await lab.docker('w2', ['rm', '-f', 'late'])).code, 0);
+
+    // The network stays while a plain container is on it; a stopped container attaches again when it starts.
+    assert.equal((await lab.docker('m1', ['service', 'rm', 'api'])).code, 0);
+    await eventually('only the peer holds the network', async () => {
+      const r = await lab.docker('m1', ['network', 'rm', 'shared']);
+      return /1 task is still attached/.test(r.stderr);
+    });
+    assert.equal((await lab.docker('w1', ['stop', '-t', '1', 'peer'])).code, 0);
+    assert.equal((await attachments()).length, 0, 'a stopped container holds no address');
+    await eventually('w1 left the network', async () => (await links('w1')).length === 0);
+    assert.equal((await lab.docker('w1', ['start', 'peer'])).code, 0);
+    assert.equal((await attachments()).length, 1);
+    assert.equal((await links('w1')).length, 2, 'w1 joined again');
+    assert.equal((await lab.docker('w1', ['rm', '-f', 'peer'])).code, 0);
+    await eventually('the network can go', async () => (await lab.docker('m1', ['network', 'rm', 'shared', 'private'])).code === 0);
+    for (const h of ['m1', 'w1', 'w2']) await eventually(`${h} has no overlay device left`, async () => (await links(h)).length === 0);
+  });
 });

@@ -3,6 +3,9 @@ import { strict as assert } from 'node:assert';
 import { Allocator } from '../../../manager/allocator';
 import { LeaderComponents } from '../../../manager/leader';
 import { SchedulerLoop } from '../../../manager/scheduler/loop';
+import { TaskReaper } from '../../../manager/reaper';
+import { attachNetwork, detachNetwork } from '../../../manager/dispatcher/attach';
+import { isShoalError } from '../../../shared/errors';
 import { MemoryStore, type BatchOp, type BatchOptions } from '../../../manager/store';
 import type { Node, Service, Task } from '../../../shared/swarm';
 import { createNetwork } from '../../../manager/networks/objects';
@@ -124,6 +127,63 @@ describe('leader loops over the memory store', () => {
     await store.update('services', { ...dyn, Spec: { ...dyn.Spec, Labels: { a: 'b' } } });
     await settle(clock, alloc);
     assert.deepEqual((await store.get<Service>('services', 'dyn'))!.Endpoint!.Ports, dyn.Endpoint!.Ports);
+    await alloc.stop();
+  });
+
+  it('network attachments: a plain container gets an address on an attachable network, straight to its node; detaching or the node leaving gives it back', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    let n = 0;
+    const deps = { store, newId: () => `net${++n}`, now: () => new Date(0), hostRoutes: async () => [] };
+    await createNetwork(deps, { Name: 'ingress', DriverConfiguration: { Name: 'overlay' }, Ingress: true, Scope: 'swarm' });
+    const closed = await createNetwork(deps, { Name: 'closed', DriverConfiguration: { Name: 'overlay' }, Scope: 'swarm' });
+    const open = await createNetwork(deps, { Name: 'open', DriverConfiguration: { Name: 'overlay' }, Attachable: true, Scope: 'swarm' });
+    await store.create('nodes', node('n1', 2));
+    await store.create('nodes', node('n2', 2));
+    const alloc = new Allocator({ store, clock, resyncMs: 0 });
+    const reaper = new TaskReaper({ store, clock, resyncMs: 0 });
+    await alloc.start();
+    await reaper.start();
+    const cid = 'ab'.repeat(32);
+    const refused = async (p: Promise<unknown>, code: string, re: RegExp) => assert.rejects(p, (e: unknown) => isShoalError(e) && e.code === code && re.test(e.message));
+    await refused(attachNetwork(store, 'n1', { sessionId: 's', network: 'closed', containerId: cid, aliases: [] }, () => []), 'PERMISSION_DENIED', /network closed not manually attachable/);
+    await refused(attachNetwork(store, 'n1', { sessionId: 's', network: 'ingress', containerId: cid, aliases: [] }, () => []), 'PERMISSION_DENIED', /ingress/);
+    await refused(attachNetwork(store, 'n1', { sessionId: 's', network: 'nope', containerId: cid, aliases: [] }, () => []), 'NOT_FOUND', /nope/);
+    await refused(attachNetwork(store, 'n1', { sessionId: 's', network: 'open', containerId: 'x y', aliases: [] }, () => []), 'INVALID_ARGUMENT', /container_id/);
+    assert.equal((await store.list('tasks')).items.length, 0, 'a refusal records nothing');
+
+    const id = await attachNetwork(store, 'n1', { sessionId: 's', network: 'open', containerId: cid, aliases: ['web1', 'web1', 'w'] }, () => []);
+    const other = await attachNetwork(store, 'n2', { sessionId: 's', network: open.ID.slice(0, 4), containerId: 'cd'.repeat(32), aliases: [] }, () => []);
+    await settle(clock, alloc);
+    const t = (await store.get<Task>('tasks', id))!;
+    assert.equal(t.ServiceID, '');
+    assert.equal(t.NodeID, 'n1');
+    assert.equal(t.Status.State, 'assigned', 'no scheduling: the node is the container\'s');
+    assert.deepEqual(t.Spec.Networks, [{ Target: open.ID, Aliases: ['web1', 'w'] }]);
+    assert.equal(t.NetworksAttachments![0].Network!.ID, open.ID);
+    assert.match(t.NetworksAttachments![0].Addresses![0], /^10\.0\.\d+\.\d+\/24$/);
+    assert.notEqual(t.NetworksAttachments![0].Addresses![0], (await store.get<Task>('tasks', other))!.NetworksAttachments![0].Addresses![0]);
+    assert.equal(await attachNetwork(store, 'n1', { sessionId: 's', network: 'open', containerId: cid, aliases: [] }, () => [t]), id, 'asking again gives the same attachment');
+    assert.equal(closed.Spec.Attachable, undefined);
+
+    const held = async (owner: string) => Object.values((await store.get<AddressPool>('ipam', open.ID))!.Allocations.allocated).filter((o) => o === owner).length;
+    assert.equal(await held(`task:${id}`), 1);
+    await refused(detachNetwork(store, 'n2', { sessionId: 's', attachmentId: id }), 'PERMISSION_DENIED', /another node/);
+    await detachNetwork(store, 'n1', { sessionId: 's', attachmentId: id });
+    await detachNetwork(store, 'n1', { sessionId: 's', attachmentId: id }); // gone already: fine
+    await settle(clock, alloc);
+    assert.equal(await store.get('tasks', id), undefined);
+    assert.equal(await held(`task:${id}`), 0, 'the address is back in the pool');
+
+    // The reaper leaves attachments alone while their node is there, and deletes them once it has left.
+    await settle(clock, reaper);
+    assert.ok(await store.get('tasks', other), 'an attachment is not an orphaned task');
+    await store.delete('nodes', 'n2');
+    await settle(clock, reaper);
+    assert.equal(await store.get('tasks', other), undefined);
+    await settle(clock, alloc);
+    assert.equal(await held(`task:${other}`), 0);
+    await reaper.stop();
     await alloc.stop();
   });
 

@@ -18,4 +18,16 @@ describe('network/dns: names of a swarm network from its peers', () => {
     assert.equal(reverse.get('10.0.1.5'), 'api.t3');
     assert.equal(names.size, 5);
   });
+
+  it('answers a plain container attached to the network by its name and aliases while it runs', () => {
+    const { names, reverse } = clusterNames([
+      { IP: '10.0.1.8', Node: 'a', Task: 'att1', Aliases: ['Peer', 'p', 'abc123def456'], Running: true },
+      { IP: '10.0.1.9', Node: 'b', Task: 'att2', Aliases: ['later'], Running: false },
+    ]);
+    assert.deepEqual(names.get('peer'), ['10.0.1.8']);
+    assert.deepEqual(names.get('abc123def456'), ['10.0.1.8']);
+    assert.equal(names.get('later'), undefined, 'not yet running');
+    assert.equal(reverse.get('10.0.1.8'), 'Peer');
+    assert.equal(names.size, 3);
+  });
 });

@@ -58,6 +58,8 @@ export class AgentSession {
   private lastSessionId = '';
   private loops: Promise<unknown>[] = [];
   private started = false;
+  /** The open session's client, for calls made on the node's behalf (network attachments). */
+  private open?: { client: DispatcherClient; sessionId: string; signal: AbortSignal };
 
   constructor(private readonly opts: AgentSessionOptions) {
     this.managers = new ManagerList(opts.managers);
@@ -164,6 +166,7 @@ export class AgentSession {
       this.managers.update(first.managers, manager);
       onEstablished();
       const connected = (msg: SessionMessage) => this.setState({ state: 'connected', manager, sessionId, heartbeatPeriodMs: periodMs, node: parseNode(msg.node), bus: msg.busUrls?.length ? { urls: msg.busUrls, token: msg.busToken || undefined } : undefined });
+      this.open = { client: d, sessionId, signal: ac.signal };
       connected(first);
       this.log.info({ manager, session: sessionId, periodMs }, 'session open');
 
@@ -191,10 +194,36 @@ export class AgentSession {
       if (this.life.signal.aborted) return true;
       throw failure ?? unavailable('the session ended');
     } finally {
+      if (this.open?.client === d) this.open = undefined;
       ac.abort();
       this.life.signal.removeEventListener('abort', stop);
       rpc.close();
     }
+  }
+
+  /**
+   * A call on the open session (waiting up to `timeoutMs` for one to open): `fn` gets the
+   * dispatcher client and the session ID. UNAVAILABLE when no session opens in time.
+   */
+  async call<T>(fn: (d: DispatcherClient, sessionId: string, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<T>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = opts.timeoutMs ?? this.opts.callTimeoutMs ?? 5000;
+    const deadline = Date.now() + timeoutMs;
+    while (!this.open) {
+      if (this.life.signal.aborted) throw unavailable('the agent is stopping');
+      opts.signal?.throwIfAborted();
+      if (Date.now() >= deadline) throw unavailable(`no session with a manager within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const off = this.onState((s) => {
+          if (s.state !== 'connected' && s.state !== 'stopped') return;
+          off();
+          clearTimeout(timer);
+          resolve();
+        });
+        const timer = setTimeout(() => (off(), resolve()), Math.max(1, deadline - Date.now()));
+      });
+    }
+    const { client, sessionId, signal } = this.open;
+    return fn(client, sessionId, { signal: opts.signal ? AbortSignal.any([signal, opts.signal]) : signal, timeoutMs: Math.max(1, deadline - Date.now()) });
   }
 
   private async firstMessage(stream: AsyncGenerator<SessionMessage, void, undefined>, ac: AbortController): Promise<SessionMessage> {

@@ -5,6 +5,7 @@
 import { invalid } from '../../../shared/errors';
 import { VXLAN_OPTION } from '../../../shared/swarm';
 import type { SwarmNetworkDef } from '../../network/manager';
+import { TASK_ENDPOINT_OPT } from '../../network/attach';
 import { DEFAULT_NETWORKING } from './config';
 import type { AgentTask, NetworkAttacher } from './types';
 
@@ -40,7 +41,8 @@ export function swarmNetworking(host: SwarmNetworkHost, local: string): NetworkA
     const atts = (task.NetworksAttachments ?? []).filter((a) => a.Network?.ID && a.Addresses?.length);
     if (!atts.length) return DEFAULT_NETWORKING;
     for (const a of atts) await host.ensureSwarmNetwork(swarmNetworkDef(a.Network, local));
-    const endpoints = Object.fromEntries(atts.map((a) => [a.Network!.ID!, { IPAMConfig: { IPv4Address: a.Addresses![0].split('/')[0] }, Aliases: taskAliases(task, a.Network!.ID!) }]));
+    // The addresses came with the task: marked so, the network manager does not attach them again.
+    const endpoints = Object.fromEntries(atts.map((a) => [a.Network!.ID!, { IPAMConfig: { IPv4Address: a.Addresses![0].split('/')[0] }, Aliases: taskAliases(task, a.Network!.ID!), DriverOpts: { [TASK_ENDPOINT_OPT]: task.ID } }]));
     return { NetworkMode: atts[0].Network!.ID!, EndpointsConfig: endpoints };
   };
 }
