@@ -5,6 +5,14 @@ import type { DaemonConfig } from '../../daemon/config';
 export class ContainerPaths {
   constructor(private readonly config: DaemonConfig) {}
 
+  /**
+   * <dataRoot>/containers-removed: directories of removed containers, renamed here to be deleted
+   * after the removal has answered (same filesystem as `root`, so the rename is one step).
+   */
+  get trash(): string {
+    return join(this.config.dataRoot, 'containers-removed');
+  }
+
   /** <dataRoot>/containers: one directory per container. */
   get root(): string {
     return join(this.config.dataRoot, 'containers');

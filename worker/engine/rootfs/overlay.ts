@@ -71,18 +71,21 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
   }
 }
 
+/** Unmount what is mounted on `path`, without reading the mount table. Not mounted is fine. */
+export function unmountOne(path: string): void {
+  try {
+    umount(path);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    // Busy (a process still has it open): detach it now, the kernel frees it when released.
+    if (e.errno === 'EBUSY') umount(path, MNT_DETACH);
+    else if (e.errno !== 'EINVAL' && e.errno !== 'ENOENT') throw e;
+  }
+}
+
 /** Unmount `target` and anything mounted beneath it. Not mounted is fine. */
 export async function unmountAll(target: string): Promise<void> {
-  for (const m of await mountsUnder(target)) {
-    try {
-      umount(m);
-    } catch (e) {
-      if (!(e instanceof SyscallError)) throw e;
-      // Busy (a process still has it open): detach it now, the kernel frees it when released.
-      if (e.errno === 'EBUSY') umount(m, MNT_DETACH);
-      else if (e.errno !== 'EINVAL' && e.errno !== 'ENOENT') throw e;
-    }
-  }
+  for (const m of await mountsUnder(target)) unmountOne(m);
 }
 
 /**

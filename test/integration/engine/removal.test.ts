@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { promises as fs, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeStack, runContainer, type Stack } from '../containers/fixture';
+import { isMountPoint, mountOverlay } from '../../../worker/engine/rootfs';
+
+// rm answers once the record, runtime, cgroups, network and volumes are gone and the root
+// filesystem is unmounted; the directory goes to the trash and is deleted after the answer.
+describe('engine: container removal deletes files after answering, and leaks nothing', function () {
+  this.timeout(60_000);
+  let s: Stack;
+  const trash = () => join(s.config.dataRoot, 'containers-removed');
+
+  before(async () => {
+    s = await makeStack();
+  });
+  after(async () => {
+    await s?.destroy();
+  });
+
+  it('a removed container is unmounted and out of the containers directory at once; its files are gone after close', async () => {
+    const { id } = await runContainer(s.cm, { Cmd: ['sh', '-c', 'echo data > /kept'] });
+    const dir = join(s.config.dataRoot, 'containers', id);
+    const bundle = join(s.config.execRoot, 'containers', id);
+    await s.cm.remove(id);
+    assert.equal(existsSync(dir), false);
+    assert.equal(await isMountPoint(join(dir, 'merged')), false);
+    assert.equal(await isMountPoint(join(trash(), id, 'merged')), false, 'nothing mounted in the trash either');
+    await s.reopen(); // close waits for the deletions under way
+    assert.deepEqual(await fs.readdir(trash()), []);
+    assert.equal(existsSync(bundle), false);
+    assert.equal(existsSync(join(s.config.execRoot, 'exits', id)), false);
+  });
+
+  it('the same name is free for a new container right after rm, with many removals in flight', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await runContainer(s.cm, { Cmd: ['true'] }, { name: 'again' });
+      assert.equal(r.code, 0);
+      await s.cm.remove(r.id);
+    }
+    assert.equal((await s.cm.list({ all: true })).length, 0);
+    await s.reopen();
+    assert.deepEqual(await fs.readdir(trash()), []);
+  });
+
+  it('what a crash left in the trash (a directory with its overlay still mounted) is deleted at open', async () => {
+    const img = await s.images.resolveForRun('busybox');
+    const left = join(trash(), 'e'.repeat(64));
+    await mountOverlay({ lowerDirs: img.layerDirs, upperDir: join(left, 'upper'), workDir: join(left, 'work'), target: join(left, 'merged') });
+    assert.ok(await isMountPoint(join(left, 'merged')));
+    await s.reopen();
+    await s.reopen(); // the first open deletes in the background; the next close waits for it
+    assert.equal(await isMountPoint(join(left, 'merged')), false);
+    assert.equal(existsSync(left), false);
+    for (const l of img.layerDirs) assert.ok(existsSync(l), 'the image layers under the mount are untouched');
+  });
+});
