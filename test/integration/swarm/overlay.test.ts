@@ -2,6 +2,7 @@
 // their task addresses, and leaving the network takes every device and rule away on every host.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startLab, type TestLab } from '../../helpers/lab';
 import { eventually, running } from '../../helpers/swarm';
 import type { EngineClient } from '../../../shared/client';
@@ -11,6 +12,12 @@ interface TaskNet {
   Status: { ContainerStatus?: { ContainerID?: string } };
   NetworksAttachments?: Array<{ Network: { ID: string; Spec: { Name: string } }; Addresses: string[] }>;
 }
+
+/** A UDP server answering each datagram with its name (argv[1]), in whatever network namespace it runs. */
+const UDP_ECHO = `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(process.argv[1], r.port, r.address)); s.bind(5353, () => console.log('ready'));`;
+/** Sends argv[3] datagrams to argv[1]:argv[2], each from a new socket (a new flow), and prints each answer or TIMEOUT. */
+const UDP_CLIENT = `const dgram = require('dgram'); const [host, port, n] = process.argv.slice(1);
+(async () => { const out = []; for (let i = 0; i < +n; i++) out.push(await new Promise((res) => { const s = dgram.createSocket('udp4'); const t = setTimeout(() => { s.close(); res('TIMEOUT'); }, 3000); s.on('message', (m) => { clearTimeout(t); s.close(); res(m.toString()); }); s.send('ping', +port, host); })); console.log(out.join('\\n')); })();`;
 
 describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', function () {
   this.timeout(180_000);
@@ -256,5 +263,73 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
     assert.equal((await lab.docker('w1', ['rm', '-f', 'peer'])).code, 0);
     await eventually('the network can go', async () => (await lab.docker('m1', ['network', 'rm', 'shared', 'private'])).code === 0);
     for (const h of ['m1', 'w1', 'w2']) await eventually(`${h} has no overlay device left`, async () => (await links(h)).length === 0);
+  });
+
+  it('UDP through the VIP and the routing mesh: datagrams reach every task, answers come back', async () => {
+    // busybox has no UDP server: the test runs one (node) in each task's network namespace.
+    assert.equal((await lab.docker('m1', ['network', 'create', '-d', 'overlay', 'udpnet'])).code, 0);
+    const svc = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'dgram', '--replicas', '2', '--network', 'udpnet', '-p', '5353:5353/udp', '--stop-grace-period', '1s', 'busybox', 'sleep', '1d']);
+    assert.equal(svc.code, 0, svc.stderr);
+    const client = await lab.docker('m1', ['service', 'create', '--detach', '--name', 'dclient', '--network', 'udpnet', '--stop-grace-period', '1s', 'busybox', 'sleep', '1d']);
+    assert.equal(client.code, 0, client.stderr);
+    await running(m1, 'dgram', 2);
+    await running(m1, 'dclient', 1);
+    const nodes = await m1.get<Array<{ ID: string; Description: { Hostname: string } }>>('/nodes');
+    const pidOf = async (t: TaskNet) => {
+      const host = nodes.find((n) => n.ID === t.NodeID)!.Description.Hostname;
+      return Number((await lab.docker(host, ['inspect', '-f', '{{.State.Pid}}', t.Status.ContainerStatus!.ContainerID!])).stdout.trim());
+    };
+    const tasksOf = (service: string) => m1.get<Array<TaskNet & { ID: string }>>('/tasks', { query: { filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }) } });
+    const servers: ChildProcess[] = [];
+    try {
+      const backends = await tasksOf('dgram');
+      for (const t of backends) {
+        const child = spawn('nsenter', ['-t', String(await pidOf(t)), '-n', process.execPath, '-e', UDP_ECHO, t.ID], { stdio: ['ignore', 'pipe', 'inherit'] });
+        servers.push(child);
+        await new Promise<void>((resolve, reject) => {
+          child.stdout!.once('data', () => resolve());
+          child.once('exit', (code) => reject(new Error(`the UDP server in task ${t.ID} exited (${code})`)));
+        });
+      }
+      const names = backends.map((t) => t.ID).sort();
+      const [svcObj] = await m1.get<Array<{ Endpoint: { VirtualIPs: Array<{ NetworkID: string; Addr: string }> } }>>('/services', { query: { filters: JSON.stringify({ name: ['dgram'] }) } });
+      const [net] = await m1.get<Array<{ Id: string }>>('/networks', { query: { filters: JSON.stringify({ name: ['udpnet'] }) } });
+      const vip = svcObj.Endpoint.VirtualIPs.find((v) => v.NetworkID === net.Id)!.Addr.split('/')[0];
+      const send = async (args: string[]) => (await new Promise<string>((resolve, reject) => {
+        const c = spawn(args[0], [...args.slice(1)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        c.once('error', reject);
+        c.once('exit', () => resolve(out));
+      })).trim().split('\n');
+
+      // The VIP, from the client task's namespace: every datagram answered, both tasks reached.
+      const [clientTask] = await tasksOf('dclient');
+      const clientPid = String(await pidOf(clientTask));
+      const viaVip = await eventually('the VIP answers UDP', async () => {
+        const a = await send(['nsenter', '-t', clientPid, '-n', process.execPath, '-e', UDP_CLIENT, vip, '5353', '20']);
+        return a.length === 20 && !a.includes('TIMEOUT') ? a : undefined;
+      });
+      assert.deepEqual([...new Set(viaVip)].sort(), names, 'datagrams spread over both tasks');
+
+      // The mesh: every host's published UDP port answers, whichever node runs the tasks.
+      const reached = new Set<string>();
+      for (const h of lab.hosts) {
+        const a = await eventually(`${h.name}:5353/udp answers`, async () => {
+          const r = await lab.exec(h.name, [process.execPath, '-e', UDP_CLIENT, h.address, '5353', '10']);
+          const lines = r.stdout.trim().split('\n');
+          return lines.length === 10 && !lines.includes('TIMEOUT') ? lines : undefined;
+        });
+        for (const x of a) {
+          assert.ok(names.includes(x), `${h.name}: answer ${x}`);
+          reached.add(x);
+        }
+      }
+      assert.deepEqual([...reached].sort(), names, 'the mesh reached both tasks');
+    } finally {
+      for (const c of servers) if (c.exitCode === null) c.kill('SIGKILL');
+    }
+    assert.equal((await lab.docker('m1', ['service', 'rm', 'dgram', 'dclient'])).code, 0);
+    await eventually('the network can go', async () => (await lab.docker('m1', ['network', 'rm', 'udpnet'])).code === 0);
   });
 });
