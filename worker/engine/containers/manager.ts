@@ -649,14 +649,19 @@ export class ContainerManager {
     const r = c.rec;
     if (!r.State.Running || r.State.Restarting) return;
     const id = r.Id;
-    const bundle = this.paths.bundle(id);
     await c.health?.stop();
     c.health = undefined;
-    const oom = (await exists(join(bundle, 'oom'))) || (await cgroups.oomKilled(this.cgroupOf(r)).catch(() => false));
-    // The runtime and the network clean-ups are independent: run them side by side.
-    await Promise.all([this.releaseRuntime(r).catch((err) => this.log.warn({ err, id }, 'runtime clean-up failed')), this.releaseNetwork(r)]);
-    await fs.rm(this.paths.exitFile(id), { force: true });
-    await fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true });
+    // The runtime and the network clean-ups and conmon's files are independent: side by side.
+    // The OOM check reads the cgroup, so the runtime's clean-up waits for it.
+    const [oom] = await Promise.all([
+      this.oomKilled(r).then(async (killed) => {
+        await this.releaseRuntime(r).catch((err) => this.log.warn({ err, id }, 'runtime clean-up failed'));
+        return killed;
+      }),
+      this.releaseNetwork(r),
+      fs.rm(this.paths.exitFile(id), { force: true }),
+      fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true }),
+    ]);
     const ranFor = c.startedAtMs ? Date.now() - c.startedAtMs : Date.now() - Date.parse(r.State.StartedAt);
     r.State = { ...withStatus(r.State, 'exited'), Pid: 0, ExitCode: code, Error: error, OOMKilled: oom, FinishedAt: new Date().toISOString() };
     r.NetworkSettings = { ...r.NetworkSettings, Ports: {}, SandboxKey: '', SandboxID: '', Networks: Object.fromEntries(Object.entries(r.NetworkSettings.Networks ?? {}).map(([k, v]) => [k, { ...v, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', EndpointID: '' }])) };
@@ -697,6 +702,12 @@ export class ContainerManager {
     if (r.HostConfig.AutoRemove) await this.destroy(c, true);
   }
 
+  /** Whether the container's exit was the OOM killer's: conmon's marker, or the memory cgroup's count. */
+  private async oomKilled(r: ContainerRecord): Promise<boolean> {
+    const [marker, cgroup] = await Promise.all([exists(join(this.paths.bundle(r.Id), 'oom')), cgroups.oomKilled(this.cgroupOf(r)).catch(() => false)]);
+    return marker || cgroup;
+  }
+
   /**
    * After an exit: free the cgroups and the runtime's state. With its init gone, a container
    * in its own pid namespace has no process left (the kernel reaps the namespace before the
@@ -707,8 +718,7 @@ export class ContainerManager {
     const rt = this.runtimeFor(r);
     const cg = this.cgroupOf(r);
     if (!r.HostConfig.PidMode && (await cgroups.cgroupEmpty(cg))) {
-      await cgroups.removeCgroup(cg);
-      await rt.forgetStopped(r.Id);
+      await Promise.all([cgroups.removeCgroup(cg), rt.forgetStopped(r.Id)]);
       return;
     }
     await rt.delete(r.Id, true).catch((err) => this.log.warn({ err, id: r.Id }, 'runtime delete failed'));
