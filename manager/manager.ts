@@ -1,7 +1,7 @@
 // A manager node: its etcd member and NATS server as supervised children, the store over
 // etcd, the CA and the gRPC endpoint, and the leader election that starts the leader-only
 // components. Everything here is composition; the logic lives in the modules it starts.
-import { createNetwork } from './networks';
+import { createNetwork, type AddressPools } from './networks';
 import { hostRoutes } from '../shared/net/routes';
 import 'reflect-metadata';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ export interface ManagerOptions {
   dataRoot: string;
   state: SwarmState;
   /** Set on `swarm init` only: the cluster object to create. */
-  bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription };
+  bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription; addressPools: AddressPools };
 }
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
@@ -129,7 +129,7 @@ export class Manager {
   }
 
   /** The first manager writes the cluster object and its own node. */
-  private async bootstrap(b: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription }): Promise<void> {
+  private async bootstrap(b: NonNullable<ManagerOptions['bootstrap']>): Promise<void> {
     const s = this.opts.state;
     const now = new Date().toISOString();
     const cluster: Swarm = {
@@ -140,8 +140,8 @@ export class Manager {
       TLSInfo: { TrustRoot: this.rootCA.certPem },
       RootRotationInProgress: false,
       DataPathPort: 4789,
-      DefaultAddrPool: ['10.0.0.0/8'],
-      SubnetSize: 24,
+      DefaultAddrPool: b.addressPools.DefaultAddrPool,
+      SubnetSize: b.addressPools.SubnetSize,
       JoinTokens: apiTokens(newJoinTokens(this.rootCA.digest)),
     };
     await this.store.create('cluster', cluster as never);

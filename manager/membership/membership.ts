@@ -7,6 +7,7 @@ import { Mutex } from '../../shared/mutex';
 import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
 import type { Manager } from '../manager';
+import type { AddressPools } from '../networks/ipam';
 import { joinHostPort } from '../etcd/urls';
 import { DEFAULT_HEARTBEAT_PERIOD_MS } from '../dispatcher/config';
 import { gatherNodeDescription } from '../../worker/agent/session/description';
@@ -128,14 +129,14 @@ export class Membership {
 
   lastError = '';
 
-  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability }): Promise<void> {
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }): Promise<void> {
     if (s.role === 'manager') {
       // The manager's modules (etcd, gRPC, NATS, X.509) load only on a manager: a plain engine stays small.
       const { Manager } = await import('../manager');
       const m = new Manager({
         dataRoot: this.opts.dataRoot,
         state: s,
-        bootstrap: bootstrap && { spec: bootstrap.spec, availability: bootstrap.availability, description: gatherNodeDescription({ hostname: this.opts.nodeName }) },
+        bootstrap: bootstrap && { ...bootstrap, description: gatherNodeDescription({ hostname: this.opts.nodeName }) },
       });
       await m.start();
       this.manager_ = m;
@@ -153,6 +154,8 @@ export class Membership {
       const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
       const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
       const spec = swarmSpecWithDefaults(req.Spec);
+      const { swarmAddressPools } = await import('../networks/ipam');
+      const pools = swarmAddressPools(req.DefaultAddrPool, req.SubnetSize);
       const nodeId = newSwarmId();
       const state: SwarmState = {
         nodeId,
@@ -172,7 +175,7 @@ export class Membership {
         await saveNodeCredentials(swarmDir(this.opts.dataRoot), await ca.issueCredentials({ nodeId, role: 'manager', clusterId: state.clusterId, addr: advertise.host, expiryMs: spec.CAConfig!.NodeCertExpiry! / 1e6 }));
         await saveSwarmState(this.opts.dataRoot, state);
         this.state = state;
-        await this.startMember(state, { spec, availability });
+        await this.startMember(state, { spec, availability, addressPools: { DefaultAddrPool: pools.map((p) => p.range), SubnetSize: pools[0].prefix } });
       } catch (e) {
         await this.teardown();
         throw e;

@@ -3,9 +3,9 @@
 // network). Both live in the store as `ipam` objects and every change to them is committed with
 // a compare on the version it was planned from, so two allocators that race never hand out the
 // same subnet, VNI or address: the second one's write fails and it plans again.
-import { ShoalError } from '../../shared/errors';
+import { ShoalError, invalid } from '../../shared/errors';
 import { allocate, choosePool, newAllocations, releaseOwner, type Allocations, type DefaultPool, type Pool } from '../../shared/net/ipam';
-import { parseCidr } from '../../shared/net/ipv4';
+import { formatCidr, overlaps, parseCidr } from '../../shared/net/ipv4';
 import type { IPAMConfig } from '../../shared/swarm';
 import type { StoredObject } from '../store';
 
@@ -30,6 +30,39 @@ export interface AddressPool extends StoredObject {
  * network takes the first free one, as Docker's 10.0.0.0/24.
  */
 export const DEFAULT_SWARM_POOLS: DefaultPool[] = [{ range: '10.0.0.0/8', prefix: 24 }];
+
+/**
+ * The cluster's pools for automatic subnets, from `swarm init --default-addr-pool CIDR...
+ * --default-addr-pool-mask-length N` (Docker's defaults when absent). Each pool must be an
+ * IPv4 CIDR that no other overlaps, and N must cut it into subnets of at least 4 addresses.
+ * INVALID_ARGUMENT naming the value otherwise. Pure.
+ */
+export function swarmAddressPools(pools: readonly string[] | undefined, subnetSize: number | undefined): DefaultPool[] {
+  const size = subnetSize || 24;
+  if (!Number.isInteger(size) || size < 1 || size > 29) throw invalid(`invalid default address pool mask length ${subnetSize}: it must be between 1 and 29`);
+  if (!pools?.length) return DEFAULT_SWARM_POOLS.map((p) => ({ ...p, prefix: size }));
+  const cidrs = pools.map((p) => {
+    if (typeof p !== 'string') throw invalid(`invalid default address pool ${JSON.stringify(p)}: expected an IPv4 CIDR`);
+    const c = parseCidr(p);
+    if (c.prefix > size) throw invalid(`invalid default address pool ${p}: it is smaller than a /${size} subnet (the mask length)`);
+    return c;
+  });
+  cidrs.forEach((a, i) => cidrs.slice(i + 1).forEach((b, j) => {
+    if (overlaps(a, b)) throw invalid(`default address pools ${pools[i]} and ${pools[i + 1 + j]} overlap`);
+  }));
+  return cidrs.map((c) => ({ range: formatCidr(c), prefix: size }));
+}
+
+/** The cluster object's fields that say where automatic subnets come from. */
+export interface AddressPools {
+  DefaultAddrPool: string[];
+  SubnetSize: number;
+}
+
+/** The pools the cluster object names, or Docker's defaults. */
+export function clusterAddressPools(cluster: Partial<AddressPools> | undefined): DefaultPool[] {
+  return swarmAddressPools(cluster?.DefaultAddrPool, cluster?.SubnetSize);
+}
 
 /** Docker numbers overlay VNIs from 4097 up; the 24-bit field ends at 2^24 - 1. */
 export const FIRST_VNI = 4097;

@@ -3,10 +3,10 @@
 // table's version: two creations that race never get overlapping subnets or the same VNI.
 import { ShoalError, conflict, isShoalError } from '../../shared/errors';
 import { isTerminal, VXLAN_OPTION, type Network, type NetworkSpec, type Service, type Task } from '../../shared/swarm';
-import type { BatchOp, ClusterStore } from '../store';
+import type { BatchOp, ClusterStore, StoredObject } from '../store';
 import { resolveRef } from '../api/lookup';
 import { backoff } from './addresses';
-import { emptySubnetTable, releaseNetwork, reserveNetwork, SUBNETS_ID, type SubnetTable } from './ipam';
+import { clusterAddressPools, emptySubnetTable, releaseNetwork, reserveNetwork, SUBNETS_ID, type SubnetTable } from './ipam';
 
 /** Retries after losing a race on the subnet table before giving up; each racer loses at most once per winner. */
 const ATTEMPTS = 32;
@@ -25,13 +25,13 @@ const forbidden = (msg: string) => new ShoalError('PERMISSION_DENIED', msg);
 export async function createNetwork(deps: CreateNetworkDeps, spec: NetworkSpec): Promise<Network> {
   const routes = spec.IPAMOptions?.Configs?.[0]?.Subnet ? [] : await deps.hostRoutes();
   for (let attempt = 1; ; attempt++) {
-    const [table, nets] = await Promise.all([deps.store.get<SubnetTable>('ipam', SUBNETS_ID), deps.store.list<Network>('networks')]);
+    const [table, nets, clusters] = await Promise.all([deps.store.get<SubnetTable>('ipam', SUBNETS_ID), deps.store.list<Network>('networks'), deps.store.list<StoredObject & { DefaultAddrPool?: string[]; SubnetSize?: number }>('cluster')]);
     if (nets.items.some((n) => n.Spec.Name === spec.Name)) throw conflict(`network with name ${spec.Name} already exists`);
     const ingress = nets.items.find((n) => n.Spec.Ingress);
     if (spec.Ingress && ingress) throw forbidden(`only one ingress network can be present; ${ingress.Spec.Name} (${ingress.ID}) is the ingress network`);
     const id = deps.newId();
     const names = Object.fromEntries(nets.items.map((n) => [n.ID, n.Spec.Name]));
-    const r = reserveNetwork(table ?? emptySubnetTable(), id, spec.IPAMOptions?.Configs?.[0], { names, hostRoutes: routes });
+    const r = reserveNetwork(table ?? emptySubnetTable(), id, spec.IPAMOptions?.Configs?.[0], { names, hostRoutes: routes, defaults: clusterAddressPools(clusters.items[0]) });
     const at = deps.now().toISOString();
     const net: Network = {
       ID: id,

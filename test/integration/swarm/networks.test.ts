@@ -176,4 +176,24 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
     assert.deepEqual(await overlayLinks(), []);
   });
+
+  it('swarm init --default-addr-pool and --default-addr-pool-mask-length choose where automatic subnets come from; bad pools are refused before anything is made', async () => {
+    const bad = await docker(d.host, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${port}`, '--default-addr-pool', '10.20.0.0/16', '--default-addr-pool', '10.20.128.0/17']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /default address pools 10\.20\.0\.0\/16 and 10\.20\.128\.0\/17 overlap/);
+    const small = await docker(d.host, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${port}`, '--default-addr-pool', '10.30.0.0/28', '--default-addr-pool-mask-length', '24']);
+    assert.notEqual(small.code, 0);
+    assert.match(small.stderr, /10\.30\.0\.0\/28: it is smaller than a \/24 subnet/);
+    const info = await d.client.get<{ Swarm: { LocalNodeState: string } }>('/info');
+    assert.equal(info.Swarm.LocalNodeState, 'inactive', 'a refused init leaves the node out of any swarm');
+
+    const init = await docker(d.host, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${port}`, '--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '26']);
+    assert.equal(init.code, 0, init.stderr);
+    const shown = await docker(d.host, ['info', '--format', '{{json .Swarm.Cluster.DefaultAddrPool}} {{.Swarm.Cluster.SubnetSize}}']);
+    assert.equal(shown.stdout.trim(), '["10.20.0.0/16"] 26');
+    assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'pooled'])).code, 0);
+    const subnets = (await swarmNets()).map((n) => `${n.Name} ${n.IPAM.Config[0].Subnet}`).sort();
+    assert.deepEqual(subnets, ['ingress 10.20.0.0/26', 'pooled 10.20.0.64/26']);
+    assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
+  });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { isShoalError } from '../../../shared/errors';
 import { compileNetworkCreate, wantsSwarmNetwork } from '../../../manager/networks/spec';
 import { VXLAN_OPTION } from '../../../shared/swarm';
-import { dropOwners, emptySubnetTable, releaseNetwork, reserveNetwork, takeAddress, taskOwner, vipOwner, FIRST_VNI } from '../../../manager/networks/ipam';
+import { dropOwners, emptySubnetTable, releaseNetwork, reserveNetwork, swarmAddressPools, takeAddress, taskOwner, vipOwner, FIRST_VNI } from '../../../manager/networks/ipam';
 import { servicesUsing } from '../../../manager/networks/objects';
 import { networkFacts, swarmNetworkJson } from '../../../manager/networks/present';
 import { networkMatches } from '../../../shared/net/filters';
@@ -121,5 +121,20 @@ describe('cluster networks', () => {
       const ingress: Network = { ...net, ID: 'ing', Spec: { ...net.Spec, Name: 'ingress', Ingress: true } };
       assert.deepEqual(servicesUsing(ingress, services).map((s) => s.ID), ['pub']);
     });
+  });
+
+  it('default address pools: Docker\'s when none are given, validated when they are, and used for automatic subnets', () => {
+    assert.deepEqual(swarmAddressPools(undefined, undefined), [{ range: '10.0.0.0/8', prefix: 24 }]);
+    assert.deepEqual(swarmAddressPools([], 26), [{ range: '10.0.0.0/8', prefix: 26 }]);
+    assert.deepEqual(swarmAddressPools(['10.20.0.0/16', '192.168.128.0/20'], 24), [{ range: '10.20.0.0/16', prefix: 24 }, { range: '192.168.128.0/20', prefix: 24 }]);
+    const refused = (pools: string[] | undefined, size: number | undefined, re: RegExp) => assert.throws(() => swarmAddressPools(pools, size), (e: unknown) => isShoalError(e) && e.code === 'INVALID_ARGUMENT' && re.test(e.message));
+    refused(['10.20.0.0/33'], 24, /invalid IPv4 CIDR '10\.20\.0\.0\/33'/);
+    refused(['10.20.0.1/16'], 24, /host bits are set/);
+    refused(['10.20.0.0/16', '10.20.4.0/24'], 24, /10\.20\.0\.0\/16 and 10\.20\.4\.0\/24 overlap/);
+    refused(['10.20.0.0/25'], 24, /smaller than a \/24 subnet/);
+    refused(undefined, 30, /mask length 30/);
+    refused(undefined, 2.5, /mask length 2\.5/);
+    const r = reserveNetwork(emptySubnetTable(), 'n1', undefined, { names: {}, hostRoutes: ['10.20.0.0/27'], defaults: swarmAddressPools(['10.20.0.0/16'], 26) });
+    assert.equal(r.pool.Pool.subnet, '10.20.0.64/26', 'the first /26 of the pool that no route overlaps');
   });
 });
