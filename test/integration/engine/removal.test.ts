@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { makeStack, runContainer, type Stack } from '../containers/fixture';
 import { isMountPoint, mountOverlay } from '../../../worker/engine/rootfs';
 
-// rm answers once the record, runtime, cgroups, network and volumes are gone and the root
-// filesystem is unmounted; the directory goes to the trash and is deleted after the answer.
+// rm answers once the record, runtime, cgroups, network and volumes are gone and the directory
+// is in the trash; its root filesystem is unmounted and its files deleted after the answer.
 describe('engine: container removal deletes files after answering, and leaks nothing', function () {
   this.timeout(60_000);
   let s: Stack;
@@ -18,15 +18,15 @@ describe('engine: container removal deletes files after answering, and leaks not
     await s?.destroy();
   });
 
-  it('a removed container is unmounted and out of the containers directory at once; its files are gone after close', async () => {
+  it('a removed container is out of the containers directory at once; unmounted and deleted by close', async () => {
     const { id } = await runContainer(s.cm, { Cmd: ['sh', '-c', 'echo data > /kept'] });
     const dir = join(s.config.dataRoot, 'containers', id);
     const bundle = join(s.config.execRoot, 'containers', id);
     await s.cm.remove(id);
     assert.equal(existsSync(dir), false);
     assert.equal(await isMountPoint(join(dir, 'merged')), false);
-    assert.equal(await isMountPoint(join(trash(), id, 'merged')), false, 'nothing mounted in the trash either');
-    await s.reopen(); // close waits for the deletions under way
+    await s.reopen(); // close waits for the unmounts and deletions under way
+    assert.equal(await isMountPoint(join(trash(), id, 'merged')), false, 'nothing left mounted in the trash');
     assert.deepEqual(await fs.readdir(trash()), []);
     assert.equal(existsSync(bundle), false);
     assert.equal(existsSync(join(s.config.execRoot, 'exits', id)), false);

@@ -11,7 +11,7 @@ import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
 import { cgroups, favorDynamicModifications, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
-import { mountOverlay, unmountAll, unmountOne, prepareInitLayer, resolveInRoot, isOverlayMounted, mountsUnder } from '../rootfs';
+import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isOverlayMounted, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
 import { containerChanges, type Change } from './changes';
@@ -897,10 +897,10 @@ export class ContainerManager {
 
   /**
    * Free everything a container holds (lock held): the record first, then, side by side, its
-   * runtime state and cgroups, its network and its volumes; its root filesystem is unmounted and
-   * its directory moved to the trash. Deleting the files (upper layer, bundle) waits for no one:
-   * nothing reaches them once the record is gone (a new container gets a new ID), and what a
-   * crash leaves is swept by the next open.
+   * runtime state and cgroups, its network and its volumes; its directory moves to the trash.
+   * Unmounting its root filesystem and deleting its files (upper layer, bundle) waits for no one:
+   * nothing reaches them once the record is gone (a new container gets a new ID), close() waits
+   * for them, and what a crash leaves is swept by the next open.
    */
   private async destroy(c: Live, removeVolumes: boolean): Promise<void> {
     const r = c.rec;
@@ -1449,16 +1449,12 @@ export class ContainerManager {
   }
 
   /**
-   * Unmount a removed container's root filesystem and rename its directory into the trash, for
-   * removeDir to delete later: two system calls where unmounting through the mount table and
-   * deleting the tree took 3-5 ms. The path of the trashed directory, or undefined if there was none.
+   * Rename a removed container's directory into the trash, for removeDir to unmount and delete
+   * after the caller has its answer: one system call where unmounting (a sync of the disk's dirty
+   * data, see umountAsync) and deleting the tree took 3-7 ms, far more under disk writes. The
+   * overlay mount moves along with its directory. The trashed path, or undefined if there was none.
    */
   private async retireContainerDir(id: string): Promise<string | undefined> {
-    try {
-      unmountOne(this.paths.merged(id));
-    } catch (err) {
-      this.log.warn({ err, id }, 'unmount failed'); // removeDir looks again, through the mount table
-    }
     const trashed = join(this.paths.trash, id);
     try {
       await fs.rename(this.paths.dir(id), trashed);

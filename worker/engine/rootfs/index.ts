@@ -1,2 +1,2 @@
 export { parseMountInfo, readMountInfo, mountsUnder, isMountPoint, isOverlayMounted, type MountEntry } from './mountinfo';
-export { overlayMountOptions, mountOverlay, unmountAll, unmountOne, resolveInRoot, prepareInitLayer, ensureMountPoint, MAX_MOUNT_OPTIONS, type OverlayLayout } from './overlay';
+export { overlayMountOptions, mountOverlay, unmountAll, resolveInRoot, prepareInitLayer, ensureMountPoint, MAX_MOUNT_OPTIONS, type OverlayLayout } from './overlay';

@@ -3,7 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { invalid, internal, errorMessage } from '../../../shared/errors';
 import { isOverlayMounted, mountsUnder } from './mountinfo';
-import { mount, umount, MNT_DETACH, SyscallError } from '../../../shared/sys/syscalls';
+import { mount, umountAsync, MNT_DETACH, SyscallError } from '../../../shared/sys/syscalls';
 
 /** mount(2) copies the option string into one page; longer strings fail with EINVAL. */
 export const MAX_MOUNT_OPTIONS = 4095;
@@ -71,21 +71,24 @@ export async function mountOverlay(l: OverlayLayout): Promise<void> {
   }
 }
 
-/** Unmount what is mounted on `path`, without reading the mount table. Not mounted is fine. */
-export function unmountOne(path: string): void {
+/**
+ * Unmount what is mounted on `path`, without reading the mount table, off the main thread (an
+ * overlay's unmount syncs the disk, see umountAsync). Not mounted is fine.
+ */
+async function unmountOne(path: string): Promise<void> {
   try {
-    umount(path);
+    await umountAsync(path);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
     // Busy (a process still has it open): detach it now, the kernel frees it when released.
-    if (e.errno === 'EBUSY') umount(path, MNT_DETACH);
+    if (e.errno === 'EBUSY') await umountAsync(path, MNT_DETACH);
     else if (e.errno !== 'EINVAL' && e.errno !== 'ENOENT') throw e;
   }
 }
 
 /** Unmount `target` and anything mounted beneath it. Not mounted is fine. */
 export async function unmountAll(target: string): Promise<void> {
-  for (const m of await mountsUnder(target)) unmountOne(m);
+  for (const m of await mountsUnder(target)) await unmountOne(m);
 }
 
 /**
