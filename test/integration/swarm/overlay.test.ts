@@ -134,8 +134,14 @@ describe('overlay networks on the 3-host lab (VXLAN, real etcd, NATS, crun)', fu
       return answers.length === 15 && !answers.includes('FAILED') && !answers.includes(`hello-from-${victimName}`);
     });
 
+    // The killed task's replacement brings w2 back onto the network (a node with no live
+    // container on it leaves it meanwhile).
+    await running(m1, 'web', 3);
     for (const h of ['m1', 'w1', 'w2']) {
-      const s = await overlayState(h, subnet);
+      const s = await eventually(`${h} is on the network`, async () => {
+        const st = await overlayState(h, subnet);
+        return st.links.length === 2 ? st : undefined;
+      });
       assert.equal(s.links.length, 2, `${h} has the bridge and the vxlan device`);
       assert.ok(s.rules.length > 0, `${h} masquerades the overlay subnet's way out`);
     }
