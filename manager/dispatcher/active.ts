@@ -9,7 +9,7 @@ import type { AssignmentsMessage, AssignmentsRequest, AttachNetworkRequest, Call
 import type { Node, Task } from '../../shared/swarm';
 import type { BatchOp, ClusterStore, StoreEvent } from '../store';
 import { assignmentSet, canonicalJson, completeChanges, diffAssignments, type AssignmentSet } from './assignments';
-import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, STARTUP_GRACE_FACTOR, WRITE_ATTEMPTS } from './config';
+import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, RECONNECT_GRACE_FACTOR, STARTUP_GRACE_FACTOR, WRITE_ATTEMPTS } from './config';
 import { HeartbeatTracker } from './heartbeats';
 import { changeNode, downNode, notRegistered, parseDescription, peerHost, readyNode } from './nodes';
 import { ClusterIndex, nodeFingerprint, WATCHED_KINDS } from './state';
@@ -127,8 +127,15 @@ export class ActiveDispatcher {
       }
       if (s.ac.signal.aborted && !ctx.signal.aborted) throw unavailable(`session ended: ${s.endReason}`);
     } finally {
-      // The heartbeat deadline stays: an agent that does not come back goes DOWN after the grace.
-      if (this.sessions.get(nodeId) === s) this.endSession(s, ctx.signal.aborted ? 'the agent closed the session' : 'the session stream ended');
+      // The heartbeat deadline stays: an agent that does not come back goes DOWN after the grace,
+      // a shorter one when its end of the call went away (a live agent reconnects at once).
+      if (this.sessions.get(nodeId) === s) {
+        this.endSession(s, ctx.signal.aborted ? 'the agent closed the session' : 'the session stream ended');
+        if (ctx.signal.aborted) {
+          const at = this.tracker.shorten(nodeId, this.periodMs() * RECONNECT_GRACE_FACTOR);
+          if (at !== undefined && at < this.expiryAt) this.scheduleExpiry(at);
+        }
+      }
     }
   }
 

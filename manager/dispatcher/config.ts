@@ -13,6 +13,14 @@ export const DEFAULT_HEARTBEAT_PERIOD_MS = 500;
 export const HEARTBEAT_GRACE_MULTIPLIER = 3;
 
 /**
+ * A node whose session connection went away (its agent's process died, or it closed the call)
+ * must open a new session within this many periods, or it is DOWN: a live agent reconnects at
+ * once (its backoff starts at 100 ms), while a dead one would otherwise be waited for the whole
+ * heartbeat grace. A link that silently stops carrying traffic still takes the heartbeat grace.
+ */
+export const RECONNECT_GRACE_FACTOR = 2;
+
+/**
  * After a dispatcher starts (a new leader), nodes get this many grace periods to reconnect
  * before they are DOWN: their agents first have to notice the old leader is gone and find the
  * new one, and marking healthy nodes down would make the orchestrator replace their tasks.

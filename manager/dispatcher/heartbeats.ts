@@ -13,6 +13,15 @@ export class HeartbeatTracker {
     return at;
   }
 
+  /** Bring a watched node's deadline forward to within graceMs (never later). Returns the deadline, or undefined when not watched. */
+  shorten(nodeId: string, graceMs: number): number | undefined {
+    const cur = this.deadlines.get(nodeId);
+    if (cur === undefined) return undefined;
+    const at = Math.min(cur, this.now() + graceMs);
+    this.deadlines.set(nodeId, at);
+    return at;
+  }
+
   has(nodeId: string): boolean {
     return this.deadlines.has(nodeId);
   }

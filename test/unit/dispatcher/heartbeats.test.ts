@@ -56,4 +56,20 @@ describe('dispatcher: heartbeat expiry bookkeeping', () => {
     assert.equal(heartbeatGraceMs(500), 500 * HEARTBEAT_GRACE_MULTIPLIER);
     assert.ok(heartbeatGraceMs(heartbeatPeriodMs(undefined)) <= 3000, 'the default keeps a dead node\'s detection within the failover target');
   });
+
+  it('a dropped session brings the deadline forward, never back', () => {
+    let now = 1000;
+    const t = new HeartbeatTracker(() => now);
+    t.beat('n', 1500);
+    assert.equal(t.shorten('n', 1000), 2000, 'within the reconnect grace');
+    assert.equal(t.shorten('n', 5000), 2000, 'a longer grace does not push it back');
+    assert.equal(t.shorten('gone', 1000), undefined, 'a node not watched stays unwatched');
+    assert.equal(t.has('gone'), false);
+    now = 1999;
+    assert.deepEqual(t.expire(), []);
+    now = 2000;
+    assert.deepEqual(t.expire(), ['n']);
+    t.beat('n', 1500);
+    assert.equal(t.nextDeadline(), 3500, 'a new session gives the whole grace again');
+  });
 });
