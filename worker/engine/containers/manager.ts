@@ -482,17 +482,22 @@ export class ContainerManager {
     let pidNum = 0;
     let net: NetworkSetupResult | undefined;
     try {
-      await this.ensureRootfs(r);
-      await rt.delete(id, true).catch(() => undefined); // state left by a crash
-      await fs.rm(bundle, { recursive: true, force: true });
-      await fs.mkdir(bundle, { recursive: true, mode: 0o700 });
       const ipc = this.joinNamespace(r.HostConfig.IpcMode, 'ipc');
       const pid = this.joinNamespace(r.HostConfig.PidMode, 'pid');
       const devices = await this.resolveDevices(r);
-      net = await this.setupNetwork(r);
-      await writeFileAtomic(r.HostsPath, net.hosts);
-      await writeFileAtomic(r.ResolvConfPath, net.resolvConf);
-      await writeFileAtomic(r.HostnamePath, `${r.Config.Hostname}\n`);
+      // The network and the root filesystem and bundle are independent: made side by side, and
+      // both settled before going on, so a failure of one never leaves the other's work unknown.
+      const [netDone, prepared] = await Promise.allSettled([
+        this.setupNetwork(r),
+        Promise.all([
+          this.ensureRootfs(r),
+          rt.delete(id, true).catch(() => undefined), // state left by a crash
+          fs.rm(bundle, { recursive: true, force: true }).then(() => fs.mkdir(bundle, { recursive: true, mode: 0o700 })),
+        ]),
+      ]);
+      if (netDone.status === 'fulfilled') net = netDone.value;
+      if (prepared.status === 'rejected') throw prepared.reason;
+      if (!net) throw (netDone as PromiseRejectedResult).reason;
       const spec = buildOciSpec(
         specInputFor(r, {
           rootfs: this.paths.merged(id),
@@ -507,7 +512,12 @@ export class ContainerManager {
         }),
       );
       this.seccomp.annotate(spec, rt);
-      await writeJsonAtomic(join(bundle, 'config.json'), spec);
+      await Promise.all([
+        writeFileAtomic(r.HostsPath, net.hosts),
+        writeFileAtomic(r.ResolvConfPath, net.resolvConf),
+        writeFileAtomic(r.HostnamePath, `${r.Config.Hostname}\n`),
+        writeJsonAtomic(join(bundle, 'config.json'), spec),
+      ]);
       const created = await conmonCreate(this.conmonPaths, {
         id,
         cuuid: cuuidOf(id),

@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ShoalError, errorMessage } from '../../../shared/errors';
 import type { OciRuntime } from './oci';
 import { spawnFast, type FastChild } from '../../../shared/sys/spawn';
+import { readSmallFile } from '../../../shared/sys/files';
 
 /** The runtime refused to create or exec the process; `message` is its stderr. */
 export class RuntimeCreateError extends ShoalError {
@@ -109,11 +110,13 @@ function baseArgs(paths: ConmonPaths, o: { id: string; cuuid: string; name?: str
  * whatever happens to shoald.
  */
 export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, timeoutMs = 60_000): Promise<{ pid: number; conmonPid: number }> {
-  await fs.mkdir(paths.exitDir, { recursive: true });
-  await fs.mkdir(paths.socketDir, { recursive: true });
-  await fs.rm(join(paths.exitDir, o.id), { force: true });
-  await fs.rm(join(o.bundle, 'oom'), { force: true });
-  await fs.rm(join(o.bundle, 'exit'), { force: true });
+  await Promise.all([
+    fs.mkdir(paths.exitDir, { recursive: true }),
+    fs.mkdir(paths.socketDir, { recursive: true }),
+    fs.rm(join(paths.exitDir, o.id), { force: true }),
+    fs.rm(join(o.bundle, 'oom'), { force: true }),
+    fs.rm(join(o.bundle, 'exit'), { force: true }),
+  ]);
   const args = [
     ...baseArgs(paths, o),
     '-l', `k8s-file:${o.logPath}`,
@@ -136,7 +139,12 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
     }
     if (msg.data < 0) throw new RuntimeCreateError(msg.message ?? 'the runtime failed to create the container', msg.data);
     await exited;
-    const conmonPid = Number((await fs.readFile(join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0')).trim());
+    let conmonPid = 0;
+    try {
+      conmonPid = Number(readSmallFile(join(o.bundle, 'conmon.pid'))?.trim() ?? 0);
+    } catch {
+      // Unknown: exit handling then goes by the exit file and the runtime's state.
+    }
     return { pid: msg.data, conmonPid };
   } finally {
     if (timer) clearTimeout(timer);
