@@ -13,3 +13,12 @@ export function readSmallFile(path: string): string | undefined {
     throw e;
   }
 }
+
+/** The file's text, or undefined when it cannot be read at all (missing, gone, unreadable). */
+export function tryReadSmallFile(path: string): string | undefined {
+  try {
+    return readSmallFile(path);
+  } catch {
+    return undefined;
+  }
+}

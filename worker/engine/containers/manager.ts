@@ -25,6 +25,7 @@ import { mergeConfig } from './merge';
 import { dirSize, hostConfigWithDefaults } from './defaults';
 import { copyUpVolume, mountPointOf, parseBind, planMounts, resolveMounts, type PlannedMount } from './mounts';
 import { Mutex } from '../../../shared/mutex';
+import { tryReadSmallFile } from '../../../shared/sys/files';
 import { generateName, normalizeName } from './names';
 import { ContainerPaths, cuuidOf } from './paths';
 import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus, ZERO_TIME } from './present';
@@ -634,11 +635,11 @@ export class ContainerManager {
       const file = this.paths.exitFile(r.Id);
       let code: number | undefined;
       let error = '';
-      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      const text = tryReadSmallFile(file); // conmon writes it by rename: never half
       if (text !== undefined) code = parseExitFile(text);
       else if (r.shoal.conmonPid && !processAlive(r.shoal.conmonPid)) {
         // conmon writes the exit file before it exits; look once more, then call it lost.
-        const again = await fs.readFile(file, 'utf8').catch(() => undefined);
+        const again = tryReadSmallFile(file);
         if (again !== undefined) code = parseExitFile(again);
         else {
           const st = await this.runtimeFor(r).state(r.Id).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readMountInfo, type MountEntry } from '../rootfs/mountinfo';
+import { readSmallFile, tryReadSmallFile } from '../../../shared/sys/files';
 
 export interface CgroupHierarchy {
   mountPoint: string;
@@ -66,18 +67,15 @@ export async function controllerDir(path: string, controller: string): Promise<s
   return h ? join(h.mountPoint, path) : undefined;
 }
 
+/**
+ * rmdir a cgroup and its children. A container's cgroup seldom has children, so rmdir comes
+ * first and the directory is read only when that fails: one system call per hierarchy.
+ */
 async function rmdirTree(dir: string): Promise<void> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
   // A cgroup whose last tasks are still exiting (or not yet reaped) answers EBUSY for a
-  // while; on a loaded machine that can take seconds.
+  // while; on a loaded machine that can take seconds. So does one with child cgroups.
   const deadline = Date.now() + 15_000;
+  let childrenGone = false;
   for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
     try {
       await fs.rmdir(dir);
@@ -86,8 +84,14 @@ async function rmdirTree(dir: string): Promise<void> {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY' || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, delay));
     }
+    if (!childrenGone) {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
+      childrenGone = true;
+      if (entries.some((e) => e.isDirectory())) continue; // retry at once
+    }
+    await new Promise((r) => setTimeout(r, delay));
   }
 }
 
@@ -95,11 +99,7 @@ async function rmdirTree(dir: string): Promise<void> {
 export async function cgroupEmpty(path: string): Promise<boolean> {
   const h = (await knownHierarchies()).find((x) => x.version === 2 || x.controllers.some((c) => !c.startsWith('name=')));
   if (!h) return true;
-  const procs = await fs.readFile(join(h.mountPoint, path, 'cgroup.procs'), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return '';
-    throw e;
-  });
-  return procs.trim() === '';
+  return (readSmallFile(join(h.mountPoint, path, 'cgroup.procs')) ?? '').trim() === '';
 }
 
 /** Remove the cgroup `path` (and any child cgroups) from every hierarchy. */
@@ -136,13 +136,14 @@ export function parseOomControl(text: string): { oomKill: number; underOom: bool
  */
 export async function oomKilled(path: string): Promise<boolean> {
   const mem = await controllerDir(path, 'memory');
+  const read = (file: string) => tryReadSmallFile(file) ?? '';
   if (mem) {
-    const text = await fs.readFile(join(mem, 'memory.oom_control'), 'utf8').catch(() => '');
+    const text = read(join(mem, 'memory.oom_control'));
     if (text && parseOomControl(text).oomKill > 0) return true;
   }
   const unified = (await knownHierarchies()).find((h) => h.version === 2);
   if (unified) {
-    const ev = await fs.readFile(join(unified.mountPoint, path, 'memory.events'), 'utf8').catch(() => '');
+    const ev = read(join(unified.mountPoint, path, 'memory.events'));
     const m = /^oom_kill (\d+)/m.exec(ev);
     if (m && Number(m[1]) > 0) return true;
   }

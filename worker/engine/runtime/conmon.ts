@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ShoalError, errorMessage } from '../../../shared/errors';
 import type { OciRuntime } from './oci';
 import { spawnFast, type FastChild } from '../../../shared/sys/spawn';
-import { readSmallFile } from '../../../shared/sys/files';
+import { tryReadSmallFile } from '../../../shared/sys/files';
 
 /** The runtime refused to create or exec the process; `message` is its stderr. */
 export class RuntimeCreateError extends ShoalError {
@@ -139,13 +139,8 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
     }
     if (msg.data < 0) throw new RuntimeCreateError(msg.message ?? 'the runtime failed to create the container', msg.data);
     await exited;
-    let conmonPid = 0;
-    try {
-      conmonPid = Number(readSmallFile(join(o.bundle, 'conmon.pid'))?.trim() ?? 0);
-    } catch {
-      // Unknown: exit handling then goes by the exit file and the runtime's state.
-    }
-    return { pid: msg.data, conmonPid };
+    // Unknown (0): exit handling then goes by the exit file and the runtime's state.
+    return { pid: msg.data, conmonPid: Number(tryReadSmallFile(join(o.bundle, 'conmon.pid'))?.trim() ?? 0) };
   } finally {
     if (timer) clearTimeout(timer);
     (child.stdio[3] as Readable).destroy();
