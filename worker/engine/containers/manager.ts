@@ -34,7 +34,7 @@ import { decideRestart, restartOnDaemonStart } from './restart';
 import { processEnv, rlimitsFor, specInputFor } from './runtime-config';
 import { RecordStore } from './store';
 import type { ContainerConfig, ContainerRecord, HealthState, WaitCondition, WaitResult } from './types';
-import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './user';
+import { parseGroup, parsePasswd, resolveUser, type GroupEntry, type PasswdEntry, type ResolvedUser } from './user';
 import { checkCreateTypes, checkUpdateTypes, UPDATABLE, validateConfig, validateHostConfig } from './validate';
 
 export interface ContainerManagerOptions {
@@ -65,6 +65,12 @@ interface Live {
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
 
+interface UserDb {
+  passwd: PasswdEntry[];
+  groups: GroupEntry[];
+  complete: boolean;
+}
+
 /**
  * The container engine: create .. rm on crun (or runc) under conmon, overlay rootfs, cgroup
  * limits, logs, attach, exec, health checks and restart policies. Containers outlive the
@@ -84,6 +90,8 @@ export class ContainerManager {
   private closing = false;
   private swapAccounting = false;
   private sharedInit?: Promise<string>;
+  /** Per image: its /etc/passwd and /etc/group, parsed (see imageUserDb). */
+  private readonly userDbs = new Map<string, UserDb>();
   /** Clean-ups that run after the API has answered (a removed container's files); close waits for them. */
   private readonly cleanups = new Set<Promise<void>>();
 
@@ -261,7 +269,8 @@ export class ContainerManager {
       const layerDirs = [...image.layerDirs, await this.initLayer()];
       await mountOverlay({ lowerDirs: layerDirs, upperDir: this.paths.upper(id), workDir: this.paths.work(id), target: this.paths.merged(id) });
       const rootfs = this.paths.merged(id);
-      const user = await this.lookupUser(rootfs, merged.config.User, hc.GroupAdd ?? []);
+      const db = await this.imageUserDb(image.id, rootfs);
+      const user = resolveUser(merged.config.User, db.passwd, db.groups, hc.GroupAdd ?? []);
       if (merged.config.WorkingDir) {
         const wd = await resolveInRoot(rootfs, merged.config.WorkingDir);
         const st = await fs.stat(wd).catch(() => undefined);
@@ -305,7 +314,7 @@ export class ContainerManager {
           ...(hc.CgroupParent ? { cgroupPath: `/${hc.CgroupParent.replace(/^\/+|\/+$/g, '')}/${id}` } : {}),
         },
       };
-      for (const f of [rec.HostsPath, rec.ResolvConfPath, rec.HostnamePath]) await fs.writeFile(f, '', { mode: 0o644 });
+      await Promise.all([rec.HostsPath, rec.ResolvConfPath, rec.HostnamePath].map((f) => fs.writeFile(f, '', { mode: 0o644 })));
       await this.store.save(rec); // the container exists from here on
       this.byId.set(id, this.live(rec));
       this.emit(rec, 'create');
@@ -337,10 +346,40 @@ export class ContainerManager {
     return { rec, lock: new Mutex(), exitWaiters: [], removeWaiters: [], pendingAttach: new Set(), suppressRestart: false, removing: false, lastBackoffMs: 0, startedAtMs: 0 };
   }
 
+  /**
+   * /etc/passwd and /etc/group as seen in `rootfs`, read side by side. `complete` unless a read
+   * failed otherwise than by the file not being there.
+   */
+  private async userDb(rootfs: string): Promise<UserDb> {
+    let complete = true;
+    const read = async (path: string) =>
+      fs.readFile(await resolveInRoot(rootfs, path), 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') complete = false;
+        return '';
+      });
+    const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
+    return { passwd: parsePasswd(passwd), groups: parseGroup(group), complete };
+  }
+
+  /**
+   * The user database of a new container's root filesystem, kept per image: an image's layers
+   * never change, a new upper layer is empty and the init layer holds neither file, so every
+   * container of the image reads the same two files. Replicas of one service skip the reads.
+   */
+  private async imageUserDb(imageId: string, rootfs: string): Promise<UserDb> {
+    const known = this.userDbs.get(imageId);
+    if (known) return known;
+    const db = await this.userDb(rootfs);
+    if (db.complete) {
+      if (this.userDbs.size >= 32) this.userDbs.delete(this.userDbs.keys().next().value!);
+      this.userDbs.set(imageId, db);
+    }
+    return db;
+  }
+
   private async lookupUser(rootfs: string, spec: string, groupAdd: string[]): Promise<ResolvedUser> {
-    const passwd = parsePasswd(await fs.readFile(await resolveInRoot(rootfs, '/etc/passwd'), 'utf8').catch(() => ''));
-    const group = parseGroup(await fs.readFile(await resolveInRoot(rootfs, '/etc/group'), 'utf8').catch(() => ''));
-    return resolveUser(spec, passwd, group, groupAdd);
+    const db = await this.userDb(rootfs);
+    return resolveUser(spec, db.passwd, db.groups, groupAdd);
   }
 
   private resolveUserIn(r: ContainerRecord, spec: string): Promise<ResolvedUser> {

@@ -51,9 +51,11 @@ export function overlayMountOptions(l: OverlayLayout): { options: string; cwd?: 
 }
 
 export async function mountOverlay(l: OverlayLayout): Promise<void> {
-  await fs.mkdir(l.upperDir, { recursive: true, mode: 0o755 });
-  await fs.mkdir(l.workDir, { recursive: true, mode: 0o700 });
-  await fs.mkdir(l.target, { recursive: true, mode: 0o755 });
+  await Promise.all([
+    fs.mkdir(l.upperDir, { recursive: true, mode: 0o755 }),
+    fs.mkdir(l.workDir, { recursive: true, mode: 0o700 }),
+    fs.mkdir(l.target, { recursive: true, mode: 0o755 }),
+  ]);
   if (await isOverlayMounted(l.target)) return;
   const { options, cwd, links } = overlayMountOptions(l);
   if (links) {

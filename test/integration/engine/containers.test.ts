@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { promises as fs, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeStack, runContainer, type Stack } from '../containers/fixture';
+import { collect, makeStack, runContainer, type Stack } from '../containers/fixture';
 import { isMountPoint, mountOverlay } from '../../../worker/engine/rootfs';
 
-// rm answers once the record, runtime, cgroups, network and volumes are gone and the directory
-// is in the trash; its root filesystem is unmounted and its files deleted after the answer.
-describe('engine: container removal deletes files after answering, and leaks nothing', function () {
+// What the engine does off the start-to-exit path, or once for many containers: rm answers once
+// the record, runtime, cgroups, network and volumes are gone and the directory is in the trash
+// (unmounting and deleting come after the answer); create reads users once per image.
+describe('engine: work moved off the container path stays correct', function () {
   this.timeout(60_000);
   let s: Stack;
   const trash = () => join(s.config.dataRoot, 'containers-removed');
@@ -53,5 +54,33 @@ describe('engine: container removal deletes files after answering, and leaks not
     assert.equal(await isMountPoint(join(left, 'merged')), false);
     assert.equal(existsSync(left), false);
     for (const l of img.layerDirs) assert.ok(existsSync(l), 'the image layers under the mount are untouched');
+  });
+
+  it('named users resolve the same for every container of an image; a container\'s own additions stay its own', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await runContainer(s.cm, { Cmd: ['sh', '-c', 'id -u; id -g; echo $HOME'], User: 'www-data' });
+      assert.equal(r.stdout, '33\n33\n/var/www\n');
+      await s.cm.remove(r.id);
+    }
+    const { Id } = await s.cm.create({ Image: 'busybox', Cmd: ['sh', '-c', 'echo "svc:x:1234:33::/srv:/bin/sh" >> /etc/passwd; touch /added; sleep 30'] });
+    await s.cm.start(Id);
+    try {
+      const added = async () => {
+        for (let i = 0; i < 100; i++) {
+          const e = s.cm.execCreate(Id, { AttachStdout: true, Cmd: ['ls', '/added'] }).Id;
+          if ((await collect((await s.cm.execStart(e, { detach: false }))!)).stdout.trim() === '/added') return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('the container never wrote its user');
+      };
+      await added();
+      // exec reads the container's own files...
+      const e = s.cm.execCreate(Id, { AttachStdout: true, Cmd: ['sh', '-c', 'id -u; echo $HOME'], User: 'svc' }).Id;
+      assert.equal((await collect((await s.cm.execStart(e, { detach: false }))!)).stdout, '1234\n/srv\n');
+      // ...a new container only the image's.
+      await assert.rejects(s.cm.create({ Image: 'busybox', Cmd: ['true'], User: 'svc' }), /unable to find user svc/);
+    } finally {
+      await s.cm.remove(Id, { force: true });
+    }
   });
 });
