@@ -18,6 +18,7 @@ import { EtcdStore } from './store';
 import { LeaderElection } from './election';
 import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
 import { swarmDir, type SwarmState } from './membership/state';
+import { createDataKey, loadDataKey, registerDataKey, unregisterDataKey, type DataKey } from './secrets';
 
 const log = logger('manager');
 
@@ -46,6 +47,8 @@ export class Manager {
   private readonly stopping = new AbortController();
   private campaigning?: Promise<void>;
   private leading = false;
+  /** The cluster data key that seals secrets; made at init, loaded from the data root after. */
+  dataKey?: DataKey;
 
   constructor(readonly opts: ManagerOptions) {
     const s = opts.state;
@@ -104,6 +107,10 @@ export class Manager {
     this.store = new EtcdStore(createEtcdClient(this.etcd.endpoints), {}, true);
     this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}` });
     this.rootCA = await RootCA.load(caDir(dataRoot));
+    // The key before the cluster object: a cluster never exists without its data key.
+    this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
+    if (this.dataKey) registerDataKey(state.clusterId, this.dataKey);
+    else log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
     if (this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
     const creds = await loadNodeCredentials(swarmDir(dataRoot));
     if (!creds) throw unavailable(`this manager has no certificate under ${swarmDir(dataRoot)}; leave the swarm with --force and join again`);
@@ -231,6 +238,7 @@ export class Manager {
     await this.rpc?.stop(500).catch(() => undefined);
     await this.bus?.close().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
+    unregisterDataKey(this.clusterId, this.dataKey);
     await Promise.all([this.nats.stop().catch(() => undefined), this.etcd.stop().catch(() => undefined)]);
     log.info('manager stopped');
   }

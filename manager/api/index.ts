@@ -1,9 +1,11 @@
-// The manager's control API: the Docker Engine API endpoints for nodes, services and tasks
+// The manager's control API: the Docker Engine API endpoints for nodes, services, tasks, secrets and configs
 // over the cluster store. The daemon mounts it with registerControlRoutes(router, context).
 import type { Router } from '../../shared/api';
 import type { ControlContext } from './context';
+import { registerConfigRoutes } from './configs';
 import { registerLogRoutes } from './logs';
 import { registerNodeRoutes } from './nodes';
+import { registerSecretRoutes } from './secrets';
 import { registerServiceRoutes } from './services';
 import { registerTaskRoutes } from './tasks';
 
@@ -12,6 +14,8 @@ export function registerControlRoutes(router: Router, ctx: ControlContext): void
   registerServiceRoutes(router, ctx);
   registerTaskRoutes(router, ctx);
   registerLogRoutes(router, ctx);
+  registerSecretRoutes(router, ctx);
+  registerConfigRoutes(router, ctx);
 }
 
 export { requireManager, type ControlContext, type SwarmRole, type LogSource, type LogSelector, type LogOptions, type LogLine } from './context';
@@ -22,4 +26,6 @@ export { serviceFilter, findService, serviceChanges } from './services';
 export { taskFilter, findTask, taskName, type TaskWorld } from './tasks';
 export { serviceStatus } from './status';
 export { checkPortConflicts } from './references';
+export { payloadFilter, inUseMessage, findPayload, SECRETS, type PayloadKind } from './secrets';
+export { CONFIGS } from './configs';
 export { logOptions, parseSince, formatLogLine, detailsOf, fixedTimestamp, queryEscape } from './logs';

@@ -5,6 +5,7 @@ import { isTaskState, isTerminal, type Cluster, type NetworkPeer, type Node, typ
 import type { WeightedPeer } from '../../shared/rpc';
 import type { Kind, StoreEvent, StoredObject, StoreWatch } from '../store';
 import { canonicalJson, type DependencySource } from './assignments';
+import { secretForNode } from '../secrets/dispatch';
 
 export const WATCHED_KINDS: Kind[] = ['cluster', 'nodes', 'tasks', 'networks', 'secrets', 'configs', 'ipam'];
 
@@ -31,6 +32,11 @@ export class ClusterIndex implements DependencySource {
   private readonly sent = new Map<string, StoredObject>();
   /** Each node's own address on the ingress network (from the ingress pool): node ID -> address. */
   private ingressAddrs = new Map<string, string>();
+  /** Secrets opened for sending, with the stored object each was opened from. */
+  private readonly opened = new Map<string, { from: StoredObject; sent: StoredObject | undefined }>();
+
+  /** `openSecret` turns a stored (sealed) secret into what a node receives; by default with the data key the manager registered for the cluster. */
+  constructor(private readonly openSecret: (o: StoredObject, clusterId: string | undefined) => StoredObject | undefined = secretForNode) {}
 
   /** Replace everything with a watch snapshot. */
   load(snapshot: StoreWatch['snapshot']): void {
@@ -39,6 +45,7 @@ export class ClusterIndex implements DependencySource {
     this.tasks.clear();
     this.byNode.clear();
     for (const m of Object.values(this.deps)) m.clear();
+    this.opened.clear();
     this.endpoints.clear();
     this.sent.clear();
     this.ingressAddrs.clear();
@@ -89,6 +96,7 @@ export class ClusterIndex implements DependencySource {
       case 'secrets':
       case 'configs':
         if (ev.kind === 'networks') this.sent.delete(ev.id);
+        if (ev.kind === 'secrets') this.opened.delete(ev.id);
         if (ev.type === 'put') this.deps[ev.kind].set(ev.id, ev.object);
         else this.deps[ev.kind].delete(ev.id);
         return { kind: 'dependency' };
@@ -181,8 +189,16 @@ export class ClusterIndex implements DependencySource {
     return out;
   }
 
+  /** The secret with its data opened, for a node whose task uses it (kept while the stored object is unchanged). */
   secret(id: string): StoredObject | undefined {
-    return this.deps.secrets.get(id);
+    const stored = this.deps.secrets.get(id);
+    if (!stored) return undefined;
+    let o = this.opened.get(id);
+    if (o?.from !== stored) {
+      o = { from: stored, sent: this.openSecret(stored, this.cluster?.ID) };
+      this.opened.set(id, o);
+    }
+    return o.sent;
   }
 
   config(id: string): StoredObject | undefined {

@@ -265,8 +265,25 @@ const containerSpec: Check<ContainerSpec> = (v, path) => {
     Ulimits: c.arrayOf(ulimit),
   });
   if (spec.Image === undefined) c.fail(join(path, 'Image'), 'must be provided');
+  checkFileTargets(spec.Secrets, 'secret', (r) => r.SecretName, join(path, 'Secrets'));
+  checkFileTargets(spec.Configs, 'config', (r) => r.ConfigName, join(path, 'Configs'));
   return spec;
 };
+
+/** swarmkit's checks: a secret needs a file target; two references of a kind cannot share one (a config without one is not mounted). */
+function checkFileTargets<R extends { File?: { Name?: string } }>(refs: R[] | undefined, noun: string, name: (r: R) => string | undefined, path: string): void {
+  const seen = new Map<string, string | undefined>();
+  (refs ?? []).forEach((r, i) => {
+    if (!r.File) {
+      if (noun === 'secret') c.fail(`${path}[${i}]`, `malformed ${noun} reference, no target provided`);
+      return;
+    }
+    const target = r.File.Name;
+    if (!target) c.fail(`${path}[${i}].File.Name`, `malformed file ${noun} reference, invalid target file name provided`);
+    if (seen.has(target)) c.fail(`${path}[${i}]`, `${noun} references '${seen.get(target)}' and '${name(r)}' have a conflicting target: '${target}'`);
+    seen.set(target, name(r));
+  });
+}
 
 const image: Check<string> = (v, path) => {
   const ref = c.string(v, path);
