@@ -13,6 +13,7 @@ import { LogServer } from './logs/server';
 import { swarmNetworking } from './tasks/networking';
 import { SwarmNetworkFollower } from './session/networks';
 import { NetworkAttachments } from './session/attachments';
+import { TaskSecrets } from './secrets';
 
 const log = logger('agent');
 
@@ -41,8 +42,11 @@ export class Agent {
     if (!creds) throw unavailable(`no node certificate under ${this.opts.stateDir}; leave the swarm and join again`);
     const signal = this.ac.signal;
     const local = this.opts.advertiseAddr;
+    // Secrets and configs the dispatcher sends stay in memory until a task's tmpfs gets them.
+    const secrets = new TaskSecrets(engine.config.execRoot);
     const tasks = new TaskManager({
       engine,
+      files: secrets,
       node: { ID: nodeId, Hostname: nodeName, Platform: { OS: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch } },
       attach: swarmNetworking(engine.networks, local),
     });
@@ -64,12 +68,14 @@ export class Agent {
       setAssignments: (t, deps) => {
         const { attachments: atts, others } = NetworkAttachments.split(t);
         networks.setAll(deps.networks);
+        secrets.payloads.setAll(deps.secrets, deps.configs);
         attachments.setAll(atts);
         tasks.update(others as AgentTask[]);
       },
       applyChanges: (c) => {
         const { attachments: atts, others } = NetworkAttachments.split(c.updated);
         networks.apply(c.dependencies.updated.networks, c.dependencies.removed.networks);
+        secrets.payloads.apply(c.dependencies.updated, c.dependencies.removed);
         attachments.apply(atts, c.removed);
         tasks.apply({ updated: others as AgentTask[], removed: c.removed });
       },

@@ -6,9 +6,20 @@ import { errorMessage, isShoalError, notFound, ShoalError } from '../../../share
 import type { Logger } from '../../../shared/log';
 import { isTerminal, stateRank, transitionTask, type TaskStatusUpdate } from '../../../shared/swarm';
 import type { ContainerRecord } from '../../engine/containers';
+import type { MountRequest } from '../../engine/contracts';
 import { containerConfigFor, DEFAULT_NETWORKING, hostModePorts, stopGraceSeconds, taskContainerName } from './config';
 import { exitError, nextStep, observe, portStatusOf, wantsGone, type Observed, type Step } from './plan';
 import type { AgentTask, NetworkAttacher, NodeRef, TaskEngine } from './types';
+
+/** A task's secret and config files (worker/agent/secrets): binds for its container, gone with it. */
+export interface TaskFiles {
+  /** Write the task's files; the binds its container needs (none without secrets or configs). */
+  prepare(task: AgentTask): Promise<MountRequest[]>;
+  /** Remove the task's files (after its container is removed); a no-op when there are none. */
+  release(taskId: string): Promise<void>;
+  /** Tasks that have files on this node. */
+  taskIds(): Promise<string[]>;
+}
 
 export interface ControllerDeps {
   engine: TaskEngine;
@@ -17,6 +28,8 @@ export interface ControllerDeps {
   report: (task: AgentTask) => void;
   /** Networking for the container at prepare time; the default bridge when absent. */
   attach?: NetworkAttacher;
+  /** Secret and config files; a task that has some is rejected without this. */
+  files?: TaskFiles;
   log: Logger;
 }
 
@@ -123,7 +136,10 @@ export class TaskController {
       if (first && observed) this.adopted(observed);
       first = false;
       const step = nextStep(this.task.Status.State, this.task.DesiredState, observed, this.assigned);
-      if (step.kind === 'done') return;
+      if (step.kind === 'done') {
+        await this.releaseFiles();
+        return;
+      }
       if (step.kind === 'wait') {
         await this.sleep();
         continue;
@@ -234,6 +250,7 @@ export class TaskController {
           if (!isShoalError(err, 'NOT_FOUND')) throw err;
         }
         this.containerId = undefined;
+        await this.deps.files?.release(this.task.ID);
         return;
     }
   }
@@ -248,14 +265,34 @@ export class TaskController {
         const { name, body } = containerConfigFor(this.task, this.deps.node, networking);
         await this.ensureImage(body.Image!, signal);
         if (signal.aborted) throw new ShoalError('CANCELLED', 'prepare cancelled');
-        const { Id } = await this.deps.engine.containers.create(body, { name });
-        this.containerId = Id;
-        this.log.info({ container: Id, name }, 'container created');
+        const files = await this.taskFiles();
+        if (files.length) body.HostConfig = { ...body.HostConfig, Mounts: [...(body.HostConfig?.Mounts ?? []), ...files] };
+        try {
+          const { Id } = await this.deps.engine.containers.create(body, { name });
+          this.containerId = Id;
+        } catch (err) {
+          await this.releaseFiles();
+          throw err;
+        }
+        this.log.info({ container: this.containerId, name }, 'container created');
       } finally {
         this.stepAbort = undefined;
       }
     }
     this.transition({ State: 'ready', Message: 'prepared', ContainerStatus: { ContainerID: this.containerId } });
+  }
+
+  /** The binds of the task's secrets and configs, written to its tmpfs. */
+  private async taskFiles(): Promise<MountRequest[]> {
+    const c = this.task.Spec.ContainerSpec;
+    if (!c?.Secrets?.length && !c?.Configs?.length) return [];
+    if (!this.deps.files) throw new ShoalError('FAILED_PRECONDITION', 'this node cannot give tasks secrets or configs');
+    return this.deps.files.prepare(this.task);
+  }
+
+  /** Remove the task's files once its container is gone; a failure is logged (the next resync tries again). */
+  private async releaseFiles(): Promise<void> {
+    await this.deps.files?.release(this.task.ID).catch((err) => this.log.warn({ err }, 'cannot remove the task\'s secret and config files'));
   }
 
   /** Pull the image when this node lacks it; a failed pull rejects the task, as swarm does. */

@@ -5,7 +5,7 @@
 import { errorMessage, precondition } from '../../../shared/errors';
 import { logger, type Logger } from '../../../shared/log';
 import { TASK_ID_LABEL } from './config';
-import { TaskController } from './controller';
+import { TaskController, type TaskFiles } from './controller';
 import { StatusQueue } from './reporter';
 import type { AgentTask, NetworkAttacher, NodeRef, TaskEngine, TaskStatusReport } from './types';
 
@@ -16,6 +16,8 @@ export interface TaskManagerOptions {
   resyncMs?: number;
   /** Networking for task containers; the default bridge when absent. */
   attach?: NetworkAttacher;
+  /** Secret and config files of tasks (worker/agent/secrets); without it such tasks are rejected. */
+  files?: TaskFiles;
   log?: Logger;
 }
 
@@ -126,6 +128,7 @@ export class TaskManager {
           if (this.controllers.has(taskId) || this.leaving.has(taskId) || this.life.signal.aborted) continue;
           await this.removeStray(taskId, containerId);
         }
+        await this.sweepFiles();
       } catch (err) {
         this.log.warn({ err }, 'task resync failed');
       } finally {
@@ -170,6 +173,7 @@ export class TaskManager {
         engine: this.opts.engine,
         node: this.opts.node,
         attach: this.opts.attach,
+        files: this.opts.files,
         log: this.log,
         report: (task) => this.report(task),
       },
@@ -223,8 +227,23 @@ export class TaskManager {
       // Its own StopTimeout (the task's grace period) first, as for any task shut down.
       await this.opts.engine.containers.stop(containerId);
       await this.opts.engine.containers.remove(containerId, { force: true, volumes: true });
+      await this.opts.files?.release(taskId);
     } catch (err) {
       this.log.warn({ task: taskId, container: containerId, err: errorMessage(err) }, 'cannot remove a stray task container');
+    }
+  }
+
+  /** Secret and config files of tasks this node neither drives nor has a container of (left by a crash). */
+  private async sweepFiles(): Promise<void> {
+    const files = this.opts.files;
+    if (!files) return;
+    const ids = await files.taskIds();
+    if (!ids.length) return;
+    const containers = await this.taskContainers();
+    for (const id of ids) {
+      if (this.controllers.has(id) || this.leaving.has(id) || containers.has(id) || this.life.signal.aborted) continue;
+      this.log.info({ task: id }, 'removing the secret and config files of a task that is gone');
+      await files.release(id);
     }
   }
 
