@@ -7,8 +7,10 @@ import { systemGroup } from './system';
 import { swarmGroup } from './swarm';
 import { nodeGroup } from './node';
 import { serviceGroup } from './service';
+import { secretGroup } from './secret';
+import { configGroup } from './config';
 
 /** Every command group, in help order. A new group (swarm, node, service, stack) is one module and one line here. */
-export const GROUPS: CommandGroup[] = [containerGroup, imageGroup, networkGroup, volumeGroup, systemGroup, swarmGroup, nodeGroup, serviceGroup];
+export const GROUPS: CommandGroup[] = [containerGroup, imageGroup, networkGroup, volumeGroup, systemGroup, swarmGroup, nodeGroup, serviceGroup, secretGroup, configGroup];
 
 export { INSPECT_TYPES, type InspectType } from './system';
