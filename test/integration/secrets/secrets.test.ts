@@ -44,6 +44,8 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
   after(async () => {
     await d?.client.post('/swarm/leave', { query: { force: 1 } }).catch(() => undefined);
     await d?.destroy();
+    // A failed test may leave a task's tmpfs behind the removed roots.
+    if (d) for (const m of await mountsUnder(secretsDir())) await run('umount', ['-l', m]).catch(() => undefined);
   });
 
   it('outside a swarm the routes answer as dockerd does off a manager', async () => {
@@ -177,6 +179,20 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
       d.client.post('/services/create', { body: { Name: 'raw', TaskTemplate: { ContainerSpec: { Image: 'busybox', Secrets: [{ SecretID: 'nosuchid', SecretName: 'ghost', File: { Name: 'g' } }] } } } }),
       status(400, /secret not found: ghost/),
     );
+  });
+
+  it('after a daemon restart the manager loads its data key: the running task keeps its files and a new task gets the secret', async () => {
+    const [before] = await taskContainers(d.client);
+    await d.stop();
+    await d.restart();
+    await eventually('the manager to answer again', async () => (await d.client.get<PayloadJson[]>('/secrets')).length === 2);
+    const r = await docker(d.host, ['service', 'create', '--detach', '--name', 'again', '--stop-grace-period', '1s', '--secret', 'db_pass', 'busybox', 'sleep', '3600']);
+    assert.equal(r.code, 0, r.stderr);
+    await running(d.client, 'again', 1);
+    const [c] = await taskContainers(d.client, (await d.client.get<{ ID: string }>('/services/again')).ID);
+    assert.equal((await docker(d.host, ['exec', c.Id, 'cat', '/run/secrets/db_pass'])).stdout, 'Sup3r-Secret-Value');
+    assert.equal((await docker(d.host, ['exec', before.Id, 'cat', '/run/secrets/db'])).stdout, 'Sup3r-Secret-Value');
+    assert.equal((await docker(d.host, ['service', 'rm', 'again'])).code, 0);
   });
 
   it('after the service goes, no tmpfs or directory is left and the objects can be removed', async () => {
