@@ -43,9 +43,9 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
   });
   after(async () => {
     await d?.client.post('/swarm/leave', { query: { force: 1 } }).catch(() => undefined);
-    await d?.destroy();
-    // A failed test may leave a task's tmpfs behind the removed roots.
+    // A failed test may leave a task's tmpfs; it goes before the roots do.
     if (d) for (const m of await mountsUnder(secretsDir())) await run('umount', ['-l', m]).catch(() => undefined);
+    await d?.destroy();
   });
 
   it('outside a swarm the routes answer as dockerd does off a manager', async () => {

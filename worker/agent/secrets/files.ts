@@ -83,6 +83,11 @@ export class TaskFileStore {
     await fs.rm(dir, { recursive: true, force: true });
   }
 
+  /** Every task's files (after leaving the swarm, when no task container is left). */
+  async releaseAll(): Promise<void> {
+    for (const id of await this.taskIds()) await this.release(id);
+  }
+
   /** Tasks that have a directory here. */
   async taskIds(): Promise<string[]> {
     try {

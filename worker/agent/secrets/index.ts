@@ -13,6 +13,11 @@ export { AssignedPayloads } from './payloads';
 export { TaskFileStore, bindsFor, tmpfsSize } from './files';
 
 /** What the task manager and its controllers use (worker/agent/tasks TaskFiles). */
+/** Remove every task's secret and config files under the daemon's exec root (for swarm leave, once the task containers are gone). */
+export function removeAllTaskFiles(execRoot: string): Promise<void> {
+  return new TaskFileStore(join(execRoot, 'secrets')).releaseAll();
+}
+
 export class TaskSecrets {
   readonly payloads = new AssignedPayloads();
   readonly store: TaskFileStore;
