@@ -55,6 +55,7 @@ export function decodeService(r: Reader, name: string, keyPos: PNode['pos'], nod
   const p = (k: string) => `${path}.${k}`;
 
   const container: ContainerSpec = {};
+  if (get('image') === undefined) r.error(keyPos, `${path}: no image specified`);
   const image = r.str(get('image'), p('image'));
   if (image !== undefined) {
     container.Image = image;
@@ -70,9 +71,10 @@ export function decodeService(r: Reader, name: string, keyPos: PNode['pos'], nod
   setIf(container, 'Dir', r.str(get('working_dir'), p('working_dir')));
   setIf(container, 'StopGracePeriod', r.duration(get('stop_grace_period'), p('stop_grace_period')));
   setIf(container, 'StopSignal', r.str(get('stop_signal'), p('stop_signal')));
-  setIf(container, 'TTY', r.bool(get('tty'), p('tty')));
-  setIf(container, 'OpenStdin', r.bool(get('stdin_open'), p('stdin_open')));
-  setIf(container, 'ReadOnly', r.bool(get('read_only'), p('read_only')));
+  // docker leaves these out of the spec when false.
+  if (r.bool(get('tty'), p('tty'))) container.TTY = true;
+  if (r.bool(get('stdin_open'), p('stdin_open'))) container.OpenStdin = true;
+  if (r.bool(get('read_only'), p('read_only'))) container.ReadOnly = true;
   setIf(container, 'Init', r.bool(get('init'), p('init')));
   setIf(container, 'OomScoreAdj', r.int(get('oom_score_adj'), p('oom_score_adj'), -1000, 1000));
   const isolation = r.oneOf(get('isolation'), p('isolation'), ['default', 'process', 'hyperv'] as const);
@@ -172,9 +174,8 @@ function command(r: Reader, node: PNode | undefined, path: string): string[] | u
 }
 
 function ulimitList(r: Reader, node: PNode | undefined, path: string): Ulimit[] | undefined {
-  const m = r.map(node, path, []);
-  if (!m && node === undefined) return undefined;
-  if (!isPMap(node)) return undefined;
+  if (node === undefined) return undefined;
+  if (!isPMap(node)) return r.error(node, `${path} must be a mapping of limit names`);
   const out: Ulimit[] = [];
   for (const [name, e] of node.entries) {
     if (!/^[a-z]+$/.test(name)) r.error(e.keyPos, `${path}: '${name}' is not a ulimit name`);

@@ -171,7 +171,6 @@ function fileObject(r: Reader, kind: 'secret' | 'config', name: string, node: PN
 /** Every name a service uses must be defined, and depends_on must not loop. */
 function checkReferences(r: Reader, model: StackModel): void {
   for (const [name, s] of model.services) {
-    if (s.image === undefined) r.error(s.pos, `services.${name}: no image specified`);
     for (const n of s.networks ?? []) {
       if (n.name !== 'default' && !model.networks.has(n.name)) r.error(n.pos, `services.${name}.networks: network '${n.name}' is not defined in the top-level networks`);
     }

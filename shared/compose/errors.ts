@@ -52,8 +52,9 @@ export function sortIssues(issues: readonly StackIssue[]): StackIssue[] {
 export class Issues {
   readonly list: StackIssue[] = [];
   add(pos: Pos, message: string): void {
-    // The same node can be reached twice (an anchor used by two services): report it once.
-    if (this.list.some((i) => i.file === pos.file && i.line === pos.line && i.column === pos.column && i.message === message)) return;
+    // One error per place: the first is the cause (a failed substitution, say) and later
+    // ones about the same value are its consequences; an anchor reached twice reports once.
+    if (this.list.some((i) => i.file === pos.file && i.line === pos.line && i.column === pos.column)) return;
     this.list.push({ file: pos.file, line: pos.line, column: pos.column, message });
   }
   get empty(): boolean {

@@ -137,7 +137,7 @@ function cast(s: PScalar, kind: Cast, issues: Issues, path: string[]): void {
  * Substitute variables in every string scalar of the tree, in place. Errors name the
  * variable; `warn` hears about variables that are not set.
  */
-export function interpolateTree(root: PNode, lookup: Lookup, issues: Issues, warn: (msg: string) => void): void {
+export function interpolateTree(root: PNode, lookup: Lookup, issues: Issues, warn: (msg: string, pos: PNode['pos']) => void): void {
   const walk = (node: PNode, path: string[]): void => {
     if (node.kind === 'map') {
       for (const [k, e] of node.entries) walk(e.value, [...path, k]);
@@ -152,7 +152,7 @@ export function interpolateTree(root: PNode, lookup: Lookup, issues: Issues, war
       const r = substitute(node.value, lookup);
       node.value = r.value;
       node.interpolated = true;
-      for (const name of r.unset) warn(`variable ${name} is not set; substituting an empty string (${node.pos.file}:${node.pos.line}:${node.pos.column})`);
+      for (const name of r.unset) warn(`variable ${name} is not set; substituting an empty string`, node.pos);
     } catch (err) {
       issues.add(node.pos, (err as Error).message);
       return;

@@ -38,13 +38,13 @@ interface Parsed {
 
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-async function readText(path: string, pos: Pos | undefined, issues: Issues, what: string): Promise<Buffer | undefined> {
+async function readText(path: string, pos: Pos | undefined, issues: Issues, what: string, written = path): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    issues.add(pos ?? { file: path, line: 1, column: 1 }, `cannot read ${what} ${path}: ${why}`);
+    issues.add(pos ?? { file: path, line: 1, column: 1 }, `cannot read ${what} '${written}': ${why}`);
     return undefined;
   }
 }
@@ -70,7 +70,7 @@ export async function parseStackFiles(opts: Omit<LoadStackOptions, 'name'>): Pro
     if (!buf) continue;
     const tree = parseYamlTree(buf.toString('utf8'), path, issues);
     if (!tree) continue;
-    interpolateTree(tree, lookup, issues, (message) => warnings.push({ kind: 'variable', message }));
+    interpolateTree(tree, lookup, issues, (message, pos) => warnings.push({ kind: 'variable', message, pos }));
     checkVersion(new Reader(issues), tree);
     files.push({ path, tree });
   }
@@ -90,8 +90,10 @@ export function stackFileData(f: ParsedStackFile): unknown {
 export async function loadStack(opts: LoadStackOptions): Promise<StackPlan> {
   const parsed = await parseStackFiles(opts);
   const { issues, warnings } = parsed;
-  if (!STACK_NAME.test(opts.name)) issues.add({ file: '<command line>', line: 1, column: 1 }, `invalid stack name '${opts.name}': letters, digits, '_', '.' and '-', starting with a letter or digit`);
-  issues.throwIfAny();
+  if (!STACK_NAME.test(opts.name)) issues.add({ file: '<stack name>', line: 1, column: 1 }, `invalid stack name '${opts.name}': letters, digits, '_', '.' and '-', starting with a letter or digit`);
+  // A file that is not YAML cannot be merged; other errors so far (substitution, version)
+  // do not stop validation, so that one run reports everything.
+  if (parsed.files.length < opts.files.length || parsed.files.length === 0) issues.throwIfAny();
   const merged = parsed.files.slice(1).reduce((acc, f) => mergeFiles(acc, f.tree), parsed.files[0].tree);
   const model = decodeStack(merged, issues, (w) => warnings.push(w));
   issues.throwIfAny();
@@ -102,7 +104,7 @@ export async function loadStack(opts: LoadStackOptions): Promise<StackPlan> {
     for (const f of s.envFiles) {
       if (envFiles.has(f.path)) continue;
       const path = isAbsolute(f.path) ? f.path : join(parsed.workingDir, f.path);
-      const buf = await readText(path, f.pos, issues, 'env_file');
+      const buf = await readText(path, f.pos, issues, 'env_file', f.path);
       envFiles.set(f.path, buf ? parseEnvFile(buf.toString('utf8'), path, issues) : {});
     }
   }
@@ -110,7 +112,7 @@ export async function loadStack(opts: LoadStackOptions): Promise<StackPlan> {
   for (const o of [...model.secrets.values(), ...model.configs.values()]) {
     const path = objectFilePath(o, parsed.workingDir);
     if (!path || o.external || fileData.has(o.file!.path)) continue;
-    const buf = await readText(path, o.file!.pos, issues, `${o.kind} file`);
+    const buf = await readText(path, o.file!.pos, issues, `${o.kind} file`, o.file!.path);
     if (buf) fileData.set(o.file!.path, buf);
   }
   issues.throwIfAny();

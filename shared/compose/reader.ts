@@ -48,7 +48,10 @@ export class Reader {
   int(node: PNode | undefined, path: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number | undefined {
     if (node === undefined) return undefined;
     if (!isPScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)) return this.error(node, `${path} must be an integer${typeHint(node)}`);
-    if (node.value < min || node.value > max) return this.error(node, `${path}: ${node.value} is out of range (${min} to ${max})`);
+    if (node.value < min || node.value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? (min === 0 ? 'must not be negative' : `must be at least ${min}`) : `must be between ${min} and ${max}`;
+      return this.error(node, `${path}: ${node.value} ${range}`);
+    }
     return node.value;
   }
 
