@@ -6,6 +6,7 @@ import { Engine } from '../engine/engine';
 import { engineRouter } from '../api';
 import { Membership, registerSwarmRoutes, swarmDir } from '../../manager/membership';
 import { TASK_ID_LABEL } from '../agent/tasks/config';
+import { removeAllTaskFiles } from '../agent/secrets';
 import { registerControlRoutes, type ControlContext } from '../../manager/api';
 import { clusterNetworks } from '../../manager/networks';
 import { BusLogSource } from '../../manager/logs/bus-logs';
@@ -38,6 +39,8 @@ export class Daemon {
       // Leaving takes the swarm's tasks with it, as in Docker.
       afterLeave: async () => {
         for (const c of await engine.containers.list({ all: true, filters: new Map([['label', [TASK_ID_LABEL]]]) })) await engine.containers.remove(c.Id as string, { force: true }).catch(() => undefined);
+        // Their secrets' and configs' tmpfs mounts go with them.
+        await removeAllTaskFiles(this.config.execRoot);
         // Plain containers on the swarm's attachable networks are taken off them.
         for (const { containerId, networkId } of engine.networks.swarmAttachments().values()) {
           const net = await engine.networks.disconnect(containerId, networkId, true).catch(() => undefined);

@@ -206,4 +206,15 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
     assert.deepEqual(await d.client.get('/secrets'), []);
     assert.deepEqual(await d.client.get('/configs'), []);
   });
+
+  it('swarm leave takes the task containers and their secrets\' tmpfs with it', async () => {
+    const made = await docker(d.host, ['secret', 'create', 'parting', '-'], { input: 'bye' });
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await docker(d.host, ['service', 'create', '--detach', '--name', 'last', '--secret', 'parting', 'busybox', 'sleep', '3600'])).code, 0);
+    await running(d.client, 'last', 1);
+    assert.equal((await mountsUnder(secretsDir())).length, 1, 'the task has its tmpfs');
+    assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
+    assert.deepEqual(await mountsUnder(secretsDir()), []);
+    assert.deepEqual(await fs.readdir(secretsDir()).catch(() => []), []);
+  });
 });
