@@ -18,11 +18,17 @@ import { addCreateFlags, addUpdateFlags, type CreateServiceFlags, type UpdateSer
 import { buildServiceSpec, type SpecDeps } from '../opts/service/create';
 import { checkUpdateFlags, updateServiceSpec } from '../opts/service/update';
 import { parseUint } from '../opts/service/values';
+import { fillReferenceIds, resolveFileRefs, type FileRef, type FileRefKind, type NamedObject } from '../opts/service/secrets';
 import { waitOnService, withInterrupt } from '../io/converge';
 import { forEachTarget, printRows, seg } from './common';
 import { IdResolver, nodeReference, printTasks } from './node';
 
 const servicePath = (s: string) => `/services/${seg(s)}`;
+
+/** --secret/--config names to IDs, with one GET /secrets (or /configs) filtered by name. */
+function fileRefResolver(cli: Cli): (kind: FileRefKind, refs: FileRef[]) => Promise<FileRef[]> {
+  return (kind, refs) => resolveFileRefs(kind, refs, (names) => cli.client.get<NamedObject[]>(`/${kind}s`, { query: { filters: JSON.stringify({ name: names }) } }));
+}
 
 function specDeps(cli: Cli): SpecDeps {
   return { readFile: (p) => readFileSync(p), lookupEnv: (k) => cli.io.env[k] };
@@ -85,6 +91,7 @@ function defineCreate(cmd: ShoalCommand, cli: Cli): void {
   addCreateFlags(cmd.description('Create a new service').argument('<image>').argument('[command...]').passThroughOptions().configureHelp({ sortOptions: true }) as ShoalCommand).action(async (image: string, args: string[]) => {
     const f = cmd.opts() as CreateServiceFlags;
     const spec = buildServiceSpec(f, image, args, specDeps(cli));
+    await fillReferenceIds(spec.TaskTemplate!.ContainerSpec!, fileRefResolver(cli));
     const nets = spec.TaskTemplate!.Networks;
     if (nets) {
       for (const n of nets) n.Target = await resolveNetwork(cli, n.Target!);
@@ -105,7 +112,7 @@ function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
     const f = cmd.opts() as UpdateServiceFlags;
     await checkUpdateFlags(f, specDeps(cli));
     const svc = await cli.client.get<Service>(servicePath(name));
-    const spec = await updateServiceSpec(svc.Spec, f, { ...specDeps(cli), resolveNetwork: (n) => resolveNetwork(cli, n) });
+    const spec = await updateServiceSpec(svc.Spec, f, { ...specDeps(cli), resolveNetwork: (n) => resolveNetwork(cli, n), resolveFileRefs: fileRefResolver(cli) });
     const auth = f.withRegistryAuth ? EMPTY_AUTH : undefined;
     const warnings: Array<string | undefined> = [];
     if (f.image !== undefined && f.resolveImage !== false) warnings.push(await resolveImage(cli, spec, auth));

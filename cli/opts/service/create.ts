@@ -10,6 +10,7 @@ import { familiarString, parseRef, withDefaultTag } from '../../reference';
 import type { ContainerSpec, HealthConfig, RestartPolicy, ServiceMode, RollbackConfig, ServiceSpec, TaskSpec, UpdateConfig } from '../../format/swarm-types';
 import type { Mount as SwarmMount } from '../../../shared/swarm/types';
 import type { CommonServiceFlags, CreateServiceFlags } from './flags';
+import { parseFileRef } from './secrets';
 import { oneOf, parseDuration, parseFloat32, parseNetwork, parsePlacementPref, parsePublish, parseShellWords, parseUint } from './values';
 
 export interface SpecDeps {
@@ -228,6 +229,11 @@ export function buildServiceSpec(f: CreateServiceFlags, image: string, args: str
   if (caps.CapDrop) cs.CapabilityDrop = caps.CapDrop;
   if (ulimits.length) cs.Ulimits = ulimits;
   if (oom) cs.OomScoreAdj = oom;
+  // By name here: the command fills SecretID/ConfigID (resolveFileRefs) before sending.
+  const secrets = (f.secret ?? []).map((v) => parseFileRef(v, 'secret', '--secret'));
+  if (secrets.length) cs.Secrets = secrets.map((r) => ({ File: r.file, SecretName: r.name }));
+  const configs = (f.config ?? []).map((v) => parseFileRef(v, 'config', '--config'));
+  if (configs.length) cs.Configs = configs.map((r) => ({ File: r.file, ConfigName: r.name }));
 
   const task: TaskSpec = { ContainerSpec: cs };
   const networks = (f.network ?? []).map((n) => parseNetwork(n, '--network'));

@@ -81,6 +81,8 @@ export interface CreateServiceFlags extends CommonServiceFlags {
   host?: string[];
   sysctl?: string[];
   ulimit?: string[];
+  secret?: string[];
+  config?: string[];
 }
 
 /** service update's own flags (the -add/-rm forms). */
@@ -119,6 +121,10 @@ export interface UpdateServiceFlags extends CommonServiceFlags {
   sysctlRm?: string[];
   ulimitAdd?: string[];
   ulimitRm?: string[];
+  secretAdd?: string[];
+  secretRm?: string[];
+  configAdd?: string[];
+  configRm?: string[];
 }
 
 /** A boolean flag with a hidden --no- form, so that "--flag=false" (docker's syntax) reaches the command. */
@@ -205,7 +211,9 @@ export function addCreateFlags(cmd: ShoalCommand): ShoalCommand {
     .option('--dns-search <list>', 'Set custom DNS search domains', list)
     .option('--host <list>', 'Set one or more custom host-to-IP mappings (host:ip)', list)
     .option('--sysctl <list>', 'Sysctl options', list)
-    .option('--ulimit <ulimit>', 'Ulimit options', list) as ShoalCommand;
+    .option('--ulimit <ulimit>', 'Ulimit options', list)
+    .option('--secret <secret>', 'Specify secrets to expose to the service', list)
+    .option('--config <config>', 'Specify configurations to expose to the service', list) as ShoalCommand;
 }
 
 /** Register service update's flags on `cmd`. */
@@ -227,6 +235,8 @@ export function addUpdateFlags(cmd: ShoalCommand): ShoalCommand {
     ['host', 'list', 'Add a custom host-to-IP mapping ("host:ip")', 'Remove a custom host-to-IP mapping ("host:ip")'],
     ['sysctl', 'list', 'Add or update a Sysctl option', 'Remove a Sysctl option'],
     ['ulimit', 'ulimit', 'Add or update a ulimit option', 'Remove a ulimit option'],
+    ['secret', 'secret', 'Add or update a secret on a service', 'Remove a secret'],
+    ['config', 'config', 'Add or update a config file on a service', 'Remove a configuration file'],
   ];
   for (const [name, type, add, rm] of pairs) {
     cmd.option(`--${name}-add <${type}>`, add, list);

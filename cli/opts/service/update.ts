@@ -10,11 +10,14 @@ import type { ContainerSpec, PortConfig, ServiceSpec, TaskSpec } from '../../for
 import type { Mount as SwarmMount } from '../../../shared/swarm/types';
 import type { CommonServiceFlags, UpdateServiceFlags } from './flags';
 import { ENDPOINT_MODES, parseLabels, restartPolicy, swarmHosts, taggedImage, updateConfig, type SpecDeps } from './create';
+import { configReferences, parseFileRef, secretReferences, updateFileRefs, type FileRef, type FileRefKind } from './secrets';
 import { oneOf, parseDuration, parseNetwork, parsePlacementPref, parsePublish, parseShellWords, parseUint } from './values';
 
 export interface UpdateDeps extends SpecDeps {
   /** A network name or ID to its ID (GET /networks/{name}?scope=swarm); throws when there is none. */
   resolveNetwork(nameOrId: string): Promise<string>;
+  /** --secret-add/--config-add names to IDs (resolveFileRefs); without it the IDs stay unset. */
+  resolveFileRefs?(kind: FileRefKind, refs: FileRef[]): Promise<FileRef[]>;
 }
 
 const given = (...vs: unknown[]) => vs.some((v) => v !== undefined);
@@ -398,11 +401,29 @@ export async function updateServiceSpec(current: ServiceSpec, f: UpdateServiceFl
   }
   setString(cs, 'StopSignal', f.stopSignal);
   updateCapabilities(cs, f.capAdd, f.capDrop);
+  await updateSecretsAndConfigs(cs, f, deps);
   // The docker client tags the image ("busybox" -> "busybox:latest") on every update.
   if (cs.Image) cs.Image = taggedImage(cs.Image);
   return spec;
 }
 
+/** --secret-add/-rm and --config-add/-rm: removals by name, then the additions appended. */
+async function updateSecretsAndConfigs(cs: ContainerSpec, f: UpdateServiceFlags, deps: UpdateDeps): Promise<void> {
+  const added = async (kind: FileRefKind, values: string[] | undefined) => {
+    const refs = (values ?? []).map((v) => parseFileRef(v, kind, `--${kind}-add`));
+    return deps.resolveFileRefs && refs.length ? deps.resolveFileRefs(kind, refs) : refs;
+  };
+  if (f.secretAdd || f.secretRm) {
+    const secrets = updateFileRefs(cs.Secrets, secretReferences(await added('secret', f.secretAdd)), f.secretRm, (r) => r.SecretName);
+    if (secrets.length) cs.Secrets = secrets;
+    else delete cs.Secrets;
+  }
+  if (f.configAdd || f.configRm) {
+    const configs = updateFileRefs(cs.Configs, configReferences(await added('config', f.configAdd)), f.configRm, (r) => r.ConfigName);
+    if (configs.length) cs.Configs = configs;
+    else delete cs.Configs;
+  }
+}
 
 /**
  * Parse every update flag before anything is sent (a bad value is a flag error, as docker's
