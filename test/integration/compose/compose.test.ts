@@ -25,6 +25,8 @@ function composeFile(opts: { clientEnv?: string } = {}): string {
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
       interval: 1s
       retries: 30
+    volumes:
+      - data:/data
     stop_grace_period: 1s
   web:
     image: busybox
@@ -43,6 +45,8 @@ function composeFile(opts: { clientEnv?: string } = {}): string {
     depends_on: [web]
     secrets: [pw]
     stop_grace_period: 1s
+volumes:
+  data:
 secrets:
   pw:
     file: ./pw.txt
@@ -65,6 +69,7 @@ describe('shoal compose on one node (no swarm)', function () {
   const inspect = (name: string) => d.client.get<Inspect>(`/containers/${name}/json`);
   const projectContainers = async (project = P) => (await d.client.get<Array<{ Id: string; Names: string[]; State: string }>>('/containers/json', { query: { all: 1, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) } })).sort((a, b) => (a.Names[0] < b.Names[0] ? -1 : 1));
   const projectNetworks = async (project = P) => d.client.get<Array<{ Name: string; Driver: string }>>('/networks', { query: { filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) } });
+  const projectVolumes = async (project = P) => (await d.client.get<{ Volumes: Array<{ Name: string; Labels: Record<string, string> }> | null }>('/volumes', { query: { filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) } })).Volumes ?? [];
   const ids = async () => Object.fromEntries((await projectContainers()).map((c) => [c.Names[0].slice(1), c.Id]));
 
   before(async () => {
@@ -85,6 +90,7 @@ describe('shoal compose on one node (no swarm)', function () {
     assert.match(r.stderr, /Container cmpt-db-1 {2}Healthy/);
     const nets = await projectNetworks();
     assert.deepEqual(nets.map((n) => [n.Name, n.Driver]), [['cmpt_default', 'bridge']]);
+    assert.deepEqual((await projectVolumes()).map((v) => [v.Name, v.Labels['com.docker.compose.volume']]), [['cmpt_data', 'data']]);
     assert.deepEqual((await projectContainers()).map((c) => [c.Names[0], c.State]), [['/cmpt-client-1', 'running'], ['/cmpt-db-1', 'running'], ['/cmpt-web-1', 'running']]);
 
     const [db, web, client] = await Promise.all(['cmpt-db-1', 'cmpt-web-1', 'cmpt-client-1'].map(inspect));
@@ -216,9 +222,11 @@ describe('shoal compose on one node (no swarm)', function () {
     }
   });
 
-  it('down removes every container and network of the project', async () => {
-    const r = await ok(compose('down'));
+  it('down -v removes every container, network and volume of the project', async () => {
+    const r = await ok(compose('down', '-v'));
     assert.match(r.stderr, /Network cmpt_default {2}Removed/);
+    assert.match(r.stderr, /Volume cmpt_data {2}Removed/);
+    assert.deepEqual(await projectVolumes(), []);
     assert.deepEqual(await projectContainers(), []);
     assert.deepEqual(await projectNetworks(), []);
   });
