@@ -185,7 +185,7 @@ export const composeGroup: CommandGroup = {
       .description('Run stack files on this node without a swarm, as docker compose does')
       .option('-f, --file <file>', 'Compose configuration files', list)
       .option('-p, --project-name <name>', 'Project name')
-      .option('--project-directory <dir>', 'Specify an alternate working directory (default: the path of the, first specified, Compose file)')
+      .option('--project-directory <dir>', 'Alternate working directory: where default files are looked for and -f paths start (default: the current directory)')
       // -f is also logs --follow: the group's flags come before the subcommand, as docker compose's.
       .enablePositionalOptions() as ShoalCommand;
     for (const [name, define] of SUBS) define(compose.command(name) as ShoalCommand, cli);

@@ -156,7 +156,8 @@ export async function up(cli: Cli, project: ComposeProject, opts: UpOptions): Pr
  * Ctrl-C stops the containers (dependents first), a second one kills them.
  */
 async function attach(cli: Cli, api: ProjectApi, selected: ComposeService[], fresh: Set<string>, upStarted: number, opts: UpOptions): Promise<number> {
-  const names = selected.map((s) => s.name);
+  // As compose without --attach-dependencies: the named services only (all when none is named).
+  const names = opts.services.length ? opts.services : selected.map((s) => s.name);
   const targets: ProjectContainer[] = await api.containers({ services: names });
   cli.line(`Attaching to ${targets.map((t) => shortContainerName(api.project, t.name)).join(', ')}`);
   const printer = printerFor(cli, api, targets, { prefix: !opts.noLogPrefix, color: !opts.noColor && !!cli.io.stdout.isTTY });
@@ -167,7 +168,7 @@ async function attach(cli: Cli, api: ProjectApi, selected: ComposeService[], fre
     if (interrupted === 1) {
       cli.err('Gracefully stopping... (press Ctrl+C again to force)\n');
       stopping = inDependencyOrder(
-        selected,
+        selected.filter((s) => names.includes(s.name)),
         async (s) => {
           for (const c of targets.filter((t) => t.service === s.name)) await api.stop(c, opts.timeout).catch(() => undefined);
         },
