@@ -199,11 +199,20 @@ describe('shoal stack on a one-node swarm (shoal and docker CLIs, the example st
     assert.equal(again.code, 0, again.stderr);
     assert.equal((again.stdout.match(/is up to date/g) ?? []).length, 2, again.stdout);
     assert.deepEqual(await versions('dk'), before);
+
+    // --prune: a service the file no longer has goes; the others stay as they are.
+    const smaller = join(dir, 'dk-one.yml');
+    await fs.writeFile(smaller, (await fs.readFile(file, 'utf8')).replace(/ {2}two:\n(?: {4}.*\n)+/, ''));
+    const pruned = await shoal(['stack', 'deploy', '--prune', '-d', '-c', smaller, 'dk']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Removing service dk_two\n/);
+    assert.deepEqual(await versions('dk'), { dk_one: before.dk_one });
   });
 
   it('stack rm leaves no service, network, secret or config of either stack', async () => {
     const r = await shoal(['stack', 'rm', 'ex', 'dk']);
     assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /dk_two/);
     assert.match(r.stdout, /^Removing service ex_api\nRemoving service ex_db\nRemoving service ex_web\nRemoving secret ex_db_password\n/);
     assert.match(r.stdout, /Removing config dk_motd\n/);
     for (const ns of ['ex', 'dk']) assert.equal(await everything(ns), '[[],[],[],[]]', ns);
