@@ -111,8 +111,9 @@ function fileTarget(ref: FileRefModel): SecretReference['File'] {
   return { Name: ref.target ?? ref.source, UID: ref.uid ?? '0', GID: ref.gid ?? '0', Mode: ref.mode ?? 0o444 };
 }
 
-function objectName(obj: { name?: string } | undefined, key: string, ns: string): string {
-  return obj?.name ?? scope(ns, key);
+/** An object's name in the cluster: the `name:` given, else the key, scoped unless external (as docker names them). */
+function objectName(obj: { name?: string; external?: boolean } | undefined, key: string, ns: string): string {
+  return obj?.name ?? (obj?.external ? key : scope(ns, key));
 }
 
 function mount(model: StackModel, spec: ServiceModel['mounts'][number]['spec'], input: ConvertInput): Mount {
