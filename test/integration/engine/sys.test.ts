@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { promises as fs, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mount, umountAsync, SyscallError } from '../../../shared/sys/syscalls';
 import { readSmallFile } from '../../../shared/sys/files';
 import { isMountPoint } from '../../../worker/engine/rootfs';
+import { sealedRuntimeBinary } from '../../../worker/engine/runtime';
+import { run } from '../../../shared/exec';
 
 describe('shared/sys: the calls the engine makes on every container start and removal', () => {
   let dir: string;
@@ -32,5 +34,19 @@ describe('shared/sys: the calls the engine makes on every container start and re
     assert.equal(readSmallFile(join(dir, 'missing')), undefined);
     assert.throws(() => readSmallFile(dir), (e: unknown) => (e as NodeJS.ErrnoException).code === 'EISDIR');
     assert.match(readSmallFile('/proc/self/cgroup') ?? '', /^\d+:/, 'procfs files, whose size stat reports as 0, are read whole');
+  });
+
+  it('sealedRuntimeBinary: the runtime from a sealed in-memory copy, made once, made again when the file is replaced', async () => {
+    const source = join(dir, 'runtime');
+    await fs.copyFile('/bin/true', source);
+    const path = sealedRuntimeBinary(source);
+    assert.match(path, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+    assert.equal((await run(path, [])).code, 0, 'it runs');
+    assert.throws(() => writeSync(Number(path.split('/').pop()), 'x'), (e: NodeJS.ErrnoException) => e.code === 'EPERM', 'sealed against writes');
+    assert.equal(sealedRuntimeBinary(source), path, 'one copy per file');
+    // A package upgrade replaces the file by a rename: a new copy of the new file.
+    await fs.copyFile('/bin/true', `${source}.new`);
+    await fs.rename(`${source}.new`, source);
+    assert.notEqual(sealedRuntimeBinary(source), path);
   });
 });

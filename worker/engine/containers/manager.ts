@@ -10,7 +10,7 @@ import { logger, type Logger } from '../../../shared/log';
 import { run } from '../../../shared/exec';
 import type { DaemonConfig } from '../../daemon/config';
 import type { ContainerNetworking, ImageResolver, LayerCommitter, NetworkSetupRequest, NetworkSetupResult, VolumeResolver } from '../contracts';
-import { cgroups, favorDynamicModifications, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
+import { cgroups, favorDynamicModifications, sealedRuntimeBinary, OciRuntime, SeccompCache, parseSignal, selectRuntime, findExecutable, conmonCreate, RuntimeCreateError, resizeTerminal, processAlive, buildOciSpec, buildExecProcess, computeCapabilities, type RuntimeName, type ConmonPaths, type NamespaceMode, type OutputChunk } from '../runtime';
 import { mountOverlay, unmountAll, prepareInitLayer, resolveInRoot, isOverlayMounted, mountsUnder } from '../rootfs';
 import { AttachSession, type AttachOptions } from './attach';
 import { applyChanges, commitConfig } from './commit';
@@ -126,7 +126,17 @@ export class ContainerManager {
     const m = new ContainerManager(opts, chosen.name, conmon, await hostFacts());
     for (const name of ['crun', 'runc'] as const) {
       const p = name === chosen.name ? chosen.path : await findExecutable(name);
-      if (p) m.runtimes.set(name, new OciRuntime(name, p, m.paths.runtimeRoot(name)));
+      if (!p) continue;
+      // crun runs from a sealed copy of itself, so it need not make one on every create and exec.
+      let path = p;
+      if (name === 'crun') {
+        try {
+          path = sealedRuntimeBinary(p);
+        } catch (err) {
+          log.warn({ err }, 'cannot make a sealed copy of crun; it makes one itself on every container create instead');
+        }
+      }
+      m.runtimes.set(name, new OciRuntime(name, path, m.paths.runtimeRoot(name)));
     }
     m.swapAccounting = await cgroups.swapAccounting();
     for (const d of [m.paths.root, m.paths.trash, m.paths.bundles, m.paths.exits, m.paths.sockets]) await fs.mkdir(d, { recursive: true, mode: 0o711 });

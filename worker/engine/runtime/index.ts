@@ -8,3 +8,4 @@ export { OciRuntime, parseSignal, SIGNALS, type OciState } from './oci';
 export { conmonCreate, ConmonExec, RuntimeCreateError, resizeTerminal, processAlive, type ConmonPaths } from './conmon';
 export { AttachConnection, type OutputChunk } from './attach';
 export { SeccompCache, SECCOMP_BPF_ANNOTATION } from './seccomp-cache';
+export { sealedRuntimeBinary } from './binary';
