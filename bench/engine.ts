@@ -11,7 +11,7 @@ import { median, percentile, timeIt, rssBytes, pssBytes, mb, ms } from './stats'
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
 /** Bare `crun run` of the same busybox rootfs with limits and a new netns: the baseline. */
-async function bareCrun(): Promise<number[]> {
+async function bareCrun(): Promise<{ once: () => Promise<number>; close: () => Promise<void> }> {
   const dir = await fs.mkdtemp(join(tmpdir(), 'shoal-bench-crun-'));
   const rootfs = join(dir, 'rootfs');
   await fs.mkdir(rootfs);
@@ -24,36 +24,56 @@ async function bareCrun(): Promise<number[]> {
   cfg.linux.resources = { ...cfg.linux.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 100 } };
   await fs.writeFile(join(dir, 'config.json'), JSON.stringify(cfg));
   const state = join(dir, 'state');
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < RUNS; i++) {
+  let i = 0;
+  return {
+    async once() {
       cfg.linux.cgroupsPath = `/shoal-bench/crun-${i}`;
       await fs.writeFile(join(dir, 'config.json'), JSON.stringify(cfg));
-      times.push(await timeIt(() => run('crun', ['--root', state, 'run', '-b', dir, `bench-${process.pid}-${i}`])));
-    }
-  } finally {
-    for (const c of ['memory', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio', 'hugetlb', 'systemd', 'unified']) await fs.rmdir(`/sys/fs/cgroup/${c}/shoal-bench`).catch(() => undefined);
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-  return times;
+      const n = i++;
+      return timeIt(() => run('crun', ['--root', state, 'run', '-b', dir, `bench-${process.pid}-${n}`]));
+    },
+    async close() {
+      for (const c of ['memory', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'blkio', 'hugetlb', 'systemd', 'unified']) await fs.rmdir(`/sys/fs/cgroup/${c}/shoal-bench`).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-/** create + start + wait + delete through the REST API from this one process. */
-async function apiRun(d: TestDaemon, n: number): Promise<number[]> {
-  const times: number[] = [];
+interface Phases {
+  total: number[];
+  create: number[];
+  start: number[];
+  wait: number[];
+  remove: number[];
+}
+
+/**
+ * create + start + wait + delete through the REST API from this one process, each call timed.
+ * Back to back, so what the daemon leaves for after an answer (deleting a removed container's
+ * files) lands on the next run's figures.
+ */
+async function apiRun(d: TestDaemon, n: number): Promise<Phases> {
+  const p: Phases = { total: [], create: [], start: [], wait: [], remove: [] };
+  const now = () => Number(process.hrtime.bigint()) / 1e6;
   for (let i = 0; i < n; i++) {
-    times.push(
-      await timeIt(async () => {
-        const { Id } = await d.client.post<{ Id: string }>('/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 64 * 1024 * 1024, PidsLimit: 100 } } });
-        const waited = d.client.post<{ StatusCode: number }>(`/containers/${Id}/wait`, { query: { condition: 'next-exit' } });
-        await d.client.post(`/containers/${Id}/start`);
-        const { StatusCode } = await waited;
-        if (StatusCode !== 0) throw new Error(`container exited ${StatusCode}`);
-        await d.client.delete(`/containers/${Id}`);
-      }),
-    );
+    const t0 = now();
+    const { Id } = await d.client.post<{ Id: string }>('/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { Memory: 64 * 1024 * 1024, PidsLimit: 100 } } });
+    const t1 = now();
+    const waited = d.client.post<{ StatusCode: number }>(`/containers/${Id}/wait`, { query: { condition: 'next-exit' } });
+    await d.client.post(`/containers/${Id}/start`);
+    const t2 = now();
+    const { StatusCode } = await waited;
+    const t3 = now();
+    if (StatusCode !== 0) throw new Error(`container exited ${StatusCode}`);
+    await d.client.delete(`/containers/${Id}`);
+    const t4 = now();
+    p.total.push(t4 - t0);
+    p.create.push(t1 - t0);
+    p.start.push(t2 - t1);
+    p.wait.push(t3 - t2);
+    p.remove.push(t4 - t3);
   }
-  return times;
+  return p;
 }
 
 async function cliRun(d: TestDaemon, n: number): Promise<number[]> {
@@ -100,12 +120,24 @@ export async function engineBench(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rssBytes(d.proc.pid!);
     await apiRun(d, 3); // warm caches
-    const crun = await bareCrun();
-    const api = await apiRun(d, RUNS);
+    // The baseline half before and half after, so a machine that gets busier or quieter meanwhile
+    // weighs on both.
+    const bare = await bareCrun();
+    const crun: number[] = [];
+    let phases: Phases;
+    try {
+      for (let i = 0; i < RUNS / 2; i++) crun.push(await bare.once());
+      phases = await apiRun(d, RUNS);
+      while (crun.length < RUNS) crun.push(await bare.once());
+    } finally {
+      await bare.close();
+    }
+    const api = phases.total;
     const cli = await cliRun(d, Math.min(RUNS, 10));
-    console.log(`\n== run --rm busybox true, start to exit (${RUNS} runs) ==`);
+    console.log(`\n== run --rm busybox true, start to exit (${RUNS} runs each; the baseline half before, half after) ==`);
     console.log(`  bare crun run (baseline)      median ${ms(median(crun))}  p90 ${ms(percentile(crun, 90))}`);
     console.log(`  shoald REST create/start/wait/delete  median ${ms(median(api))}  p90 ${ms(percentile(api, 90))}  = ${(median(api) / median(crun)).toFixed(2)}x crun (target <= 2x)`);
+    console.log(`    by call, medians: create ${ms(median(phases.create))}, start ${ms(median(phases.start))}, wait ${ms(median(phases.wait))}, delete ${ms(median(phases.remove))}`);
     console.log(`  shoal run --rm (CLI, incl. node start-up)  median ${ms(median(cli))}`);
     await new Promise((r) => setTimeout(r, 2000));
     const worked = rssBytes(d.proc.pid!);
