@@ -222,4 +222,38 @@ describe('shoal stack on a one-node swarm (shoal and docker CLIs, the example st
     assert.equal(none.stderr, 'Nothing found in stack: ex\n');
     assert.equal((await shoal(['stack', 'ls'])).stdout, 'NAME      SERVICES\n');
   });
+
+  it('volumes: a named volume is made on the node where the task lands; a bind whose source is missing fails the task with a clear error', async () => {
+    const file = join(dir, 'vol.yml');
+    await fs.writeFile(file, [
+      'version: "3.8"',
+      'services:',
+      '  keeper:',
+      '    image: busybox:latest',
+      '    command: ["sh", "-c", "echo kept > /data/f; exec sleep 3600"]',
+      '    stop_grace_period: 1s',
+      '    volumes: ["data:/data"]',
+      '  broken:',
+      '    image: busybox:latest',
+      '    command: ["sleep", "3600"]',
+      '    volumes: ["/no/such/source/dir:/x"]',
+      '    deploy:',
+      '      restart_policy: { condition: none }',
+      'volumes:',
+      '  data: {}',
+      '',
+    ].join('\n'));
+    const r = await shoal(['stack', 'deploy', '-d', '-c', file, 'vol']);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually('keeper runs', async () => (await tasks('vol_keeper')).some((t) => t.Status.State === 'running'));
+    const vols = await d.client.get<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> }>('/volumes');
+    const made = vols.Volumes.find((v) => v.Name === 'vol_data');
+    assert.ok(made, 'the stack volume exists on the node');
+    const [broken] = await eventually('the broken task fails', async () => {
+      const ts = (await tasks('vol_broken')).filter((t) => t.Status.State === 'rejected' || t.Status.State === 'failed');
+      return ts.length ? ts : undefined;
+    });
+    assert.match(broken.Status.Err ?? '', /bind source path does not exist: \/no\/such\/source\/dir/);
+    assert.equal((await shoal(['stack', 'rm', 'vol'])).code, 0);
+  });
 });
