@@ -3,7 +3,7 @@ import { promises as fs, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mount, umountAsync, SyscallError } from '../../../shared/sys/syscalls';
-import { readSmallFile } from '../../../shared/sys/files';
+import { readSmallFile, removeFile, removeFlatDir } from '../../../shared/sys/files';
 import { isMountPoint } from '../../../worker/engine/rootfs';
 import { sealedRuntimeBinary } from '../../../worker/engine/runtime';
 import { run } from '../../../shared/exec';
@@ -34,6 +34,25 @@ describe('shared/sys: the calls the engine makes on every container start and re
     assert.equal(readSmallFile(join(dir, 'missing')), undefined);
     assert.throws(() => readSmallFile(dir), (e: unknown) => (e as NodeJS.ErrnoException).code === 'EISDIR');
     assert.match(readSmallFile('/proc/self/cgroup') ?? '', /^\d+:/, 'procfs files, whose size stat reports as 0, are read whole');
+  });
+
+  it('removeFile and removeFlatDir: one unlink per entry; missing is fine; anything else is not lost', async () => {
+    const flat = join(dir, 'state');
+    await fs.mkdir(flat);
+    for (const f of ['status', 'config.json', 'seccomp.bpf']) await fs.writeFile(join(flat, f), f);
+    await fs.symlink('/nowhere', join(flat, 'link'));
+    await removeFile(join(flat, 'link'));
+    await removeFile(join(flat, 'link'));
+    assert.deepEqual((await fs.readdir(flat)).sort(), ['config.json', 'seccomp.bpf', 'status']);
+    await removeFlatDir(flat);
+    await assert.rejects(fs.access(flat));
+    await removeFlatDir(flat);
+    // Not flat after all: a subdirectory falls back to the recursive removal.
+    await fs.mkdir(join(flat, 'sub'), { recursive: true });
+    await fs.writeFile(join(flat, 'sub', 'f'), 'x');
+    await removeFlatDir(flat);
+    await assert.rejects(fs.access(flat));
+    await assert.rejects(removeFile(dir), (e: NodeJS.ErrnoException) => e.code === 'EISDIR' || e.code === 'EPERM', 'a directory is not a file');
   });
 
   it('sealedRuntimeBinary: the runtime from a sealed in-memory copy, made once, made again when the file is replaced', async () => {

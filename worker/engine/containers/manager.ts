@@ -25,7 +25,7 @@ import { mergeConfig } from './merge';
 import { dirSize, hostConfigWithDefaults } from './defaults';
 import { copyUpVolume, mountPointOf, parseBind, planMounts, resolveMounts, type PlannedMount } from './mounts';
 import { Mutex } from '../../../shared/mutex';
-import { tryReadSmallFile } from '../../../shared/sys/files';
+import { removeFile, tryReadSmallFile } from '../../../shared/sys/files';
 import { generateName, normalizeName } from './names';
 import { ContainerPaths, cuuidOf } from './paths';
 import { inspectView, initialState, matchesFilters, summaryView, validateListFilters, withStatus, ZERO_TIME } from './present';
@@ -719,8 +719,8 @@ export class ContainerManager {
         return killed;
       }),
       this.releaseNetwork(r),
-      fs.rm(this.paths.exitFile(id), { force: true }),
-      fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true }),
+      removeFile(this.paths.exitFile(id)),
+      removeFile(join(this.paths.sockets, cuuidOf(id))),
     ]);
     const ranFor = c.startedAtMs ? Date.now() - c.startedAtMs : Date.now() - Date.parse(r.State.StartedAt);
     r.State = { ...withStatus(r.State, 'exited'), Pid: 0, ExitCode: code, Error: error, OOMKilled: oom, FinishedAt: new Date().toISOString() };
@@ -993,8 +993,8 @@ export class ContainerManager {
       await Promise.all([
         trashed ? this.removeDir(trashed, id) : undefined,
         fs.rm(this.paths.bundle(id), { recursive: true, force: true }),
-        fs.rm(this.paths.exitFile(id), { force: true }),
-        fs.rm(join(this.paths.sockets, cuuidOf(id)), { force: true }),
+        removeFile(this.paths.exitFile(id)),
+        removeFile(join(this.paths.sockets, cuuidOf(id))),
       ]);
     });
   }

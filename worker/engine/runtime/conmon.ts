@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ShoalError, errorMessage } from '../../../shared/errors';
 import type { OciRuntime } from './oci';
 import { spawnFast, type FastChild } from '../../../shared/sys/spawn';
-import { tryReadSmallFile } from '../../../shared/sys/files';
+import { removeFile, tryReadSmallFile } from '../../../shared/sys/files';
 
 /** The runtime refused to create or exec the process; `message` is its stderr. */
 export class RuntimeCreateError extends ShoalError {
@@ -113,9 +113,9 @@ export async function conmonCreate(paths: ConmonPaths, o: ConmonCreateOptions, t
   await Promise.all([
     fs.mkdir(paths.exitDir, { recursive: true }),
     fs.mkdir(paths.socketDir, { recursive: true }),
-    fs.rm(join(paths.exitDir, o.id), { force: true }),
-    fs.rm(join(o.bundle, 'oom'), { force: true }),
-    fs.rm(join(o.bundle, 'exit'), { force: true }),
+    removeFile(join(paths.exitDir, o.id)),
+    removeFile(join(o.bundle, 'oom')),
+    removeFile(join(o.bundle, 'exit')),
   ]);
   const args = [
     ...baseArgs(paths, o),

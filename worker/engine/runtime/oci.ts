@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { run, CommandError } from '../../../shared/exec';
 import { errorMessage, ShoalError } from '../../../shared/errors';
 import type { RuntimeName } from './select';
+import { removeFlatDir } from '../../../shared/sys/files';
 
 /** `<runtime> state` as both crun and runc print it. */
 export interface OciState {
@@ -153,7 +154,7 @@ export class OciRuntime {
    * on every exit; anything else (a process still in the cgroup) goes through delete --force.
    */
   async forgetStopped(id: string): Promise<void> {
-    await fs.rm(join(this.root, id), { recursive: true, force: true });
+    await removeFlatDir(join(this.root, id));
   }
 
   /**
