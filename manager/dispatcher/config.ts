@@ -28,7 +28,7 @@ export const RECONNECT_GRACE_FACTOR = 2;
 export const STARTUP_GRACE_FACTOR = 2;
 
 /** How long changes for a node are collected before one assignments message carries them all. */
-export const ASSIGNMENT_BATCH_MS = 10;
+export const ASSIGNMENT_BATCH_MS = 3;
 
 /** How often a write that lost a version race is re-read and tried again. */
 export const WRITE_ATTEMPTS = 5;

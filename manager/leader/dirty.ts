@@ -30,7 +30,7 @@ export class DirtyQueue<K> {
   private readonly maxBackoffMs: number;
 
   constructor(private readonly opts: DirtyQueueOptions<K>) {
-    this.windowMs = opts.windowMs ?? 5;
+    this.windowMs = opts.windowMs ?? 2;
     this.backoffMs = opts.backoffMs ?? 200;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
   }

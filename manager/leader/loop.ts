@@ -55,7 +55,7 @@ export abstract class ReconcileLoop implements Startable {
     this.cache = new ObjectCache(kinds);
     this.queue = new DirtyQueue<string>({
       clock: this.clock,
-      windowMs: opts.windowMs ?? 5,
+      windowMs: opts.windowMs ?? 2,
       run: (keys) => this.reconcile(keys),
       onError: (e, keys) => this.log.warn({ err: errorMessage(e), keys: keys.length }, 'reconcile failed; retrying'),
     });

@@ -276,7 +276,7 @@ export class AgentSession {
   }
 
   private async sendStatuses(d: DispatcherClient, sessionId: string, signal: AbortSignal): Promise<void> {
-    const batchMs = this.opts.statusBatchMs ?? 20;
+    const batchMs = this.opts.statusBatchMs ?? 5;
     while (await this.pending.whenAny(signal)) {
       try {
         await sleep(batchMs, undefined, { signal }); // let a burst of reports join one call
