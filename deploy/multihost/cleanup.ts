@@ -1,6 +1,7 @@
 // What a host's shoald leaves on the machine beyond its namespace: containers (stopped through
 // the API while it answers), then whatever survives it: processes in its cgroups, mounts under
 // its roots, the cgroups themselves.
+import { setMaxListeners } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { EngineClient } from '../../shared/client';
@@ -13,6 +14,7 @@ import { waitGone } from './procs';
 export async function removeContainersViaApi(socket: string, timeoutMs = 30_000): Promise<boolean> {
   const client = new EngineClient(`unix://${socket}`);
   const signal = AbortSignal.timeout(timeoutMs);
+  setMaxListeners(0, signal); // one deadline for every container's calls, all in flight at once
   try {
     const list = await client.get<Array<{ Id: string; State: string }>>('/containers/json', { query: { all: 1 }, signal });
     await Promise.all(
