@@ -39,6 +39,7 @@ async function oneNode(): Promise<{ create10: number[]; scale50: number }> {
   const m1 = lab.host('m1').client;
   try {
     let id = '';
+    let name = '';
     // The first creation on a fresh cluster, then more on the warm one (each removed before the next).
     const create10: number[] = [];
     for (let round = 0; round < Number(process.env.BENCH_SWARM_ROUNDS ?? 5); round++) {
@@ -48,14 +49,15 @@ async function oneNode(): Promise<{ create10: number[]; scale50: number }> {
       }
       create10.push(
         await timed(async () => {
-          id = (await m1.post<{ ID: string }>('/services/create', { body: spec(`one${round}`, 10) })).ID;
+          name = `one${round}`;
+          id = (await m1.post<{ ID: string }>('/services/create', { body: spec(name, 10) })).ID;
           await until('10 running', async () => (await runningCount(lab, id)) >= 10);
         }),
       );
     }
     const scale50 = await timed(async () => {
       const svc = await m1.get<{ Version: { Index: number } }>(`/services/${id}`);
-      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec('one', 50) });
+      await m1.post(`/services/${id}/update`, { query: { version: svc.Version.Index }, body: spec(name, 50) });
       await until('50 running', async () => (await runningCount(lab, id)) >= 50);
     });
     return { create10, scale50 };
