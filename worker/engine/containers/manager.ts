@@ -889,6 +889,7 @@ export class ContainerManager {
       if (!r.State.Running || r.State.Restarting) throw conflict(`Container ${r.Id} is not running`);
       if (r.State.Paused) throw conflict(`Container ${r.Id} is already paused`);
       await this.runtimeFor(r).pause(r.Id);
+      await cgroups.waitFrozen(this.cgroupOf(r));
       r.State = withStatus(r.State, 'paused');
       await this.save(c);
       this.emit(r, 'pause');

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readMountInfo, type MountEntry } from '../rootfs/mountinfo';
+import { precondition } from '../../../shared/errors';
 import { readSmallFile, tryReadSmallFile } from '../../../shared/sys/files';
 
 export interface CgroupHierarchy {
@@ -96,6 +97,23 @@ async function rmdirTree(dir: string): Promise<void> {
 }
 
 /** Whether no process is left in the cgroup `path` (a missing cgroup is empty). */
+/**
+ * Wait until a cgroup v1 freezer reports FROZEN: a runtime's pause can return while the kernel
+ * is still FREEZING its tasks (runc waits for it; crun 1.8 does not always). Without a v1
+ * freezer hierarchy (cgroup2), the runtime's own answer stands. FAILED_PRECONDITION after `ms`.
+ */
+export async function waitFrozen(path: string, ms = 2000): Promise<void> {
+  const dir = await controllerDir(path, 'freezer');
+  if (!dir) return;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const state = (await fs.readFile(join(dir, 'freezer.state'), 'utf8').catch(() => 'FROZEN')).trim();
+    if (state === 'FROZEN') return;
+    if (Date.now() >= deadline) throw precondition(`the container's cgroup is still ${state} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export async function cgroupEmpty(path: string): Promise<boolean> {
   const h = (await knownHierarchies()).find((x) => x.version === 2 || x.controllers.some((c) => !c.startsWith('name=')));
   if (!h) return true;
