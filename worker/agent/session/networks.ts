@@ -21,6 +21,8 @@ const RECHECK_MS = 2000;
 
 export class SwarmNetworkFollower {
   private wanted = new Set<string>();
+  /** The newest peers the dispatcher sent for each network. */
+  private readonly latest = new Map<string, readonly NetworkPeer[]>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -34,6 +36,7 @@ export class SwarmNetworkFollower {
   /** The complete set. */
   setAll(networks: AssignedObject[]): void {
     this.wanted = new Set(networks.map((n) => n.ID));
+    for (const id of [...this.latest.keys()]) if (!this.wanted.has(id)) this.latest.delete(id);
     for (const n of networks) this.program(n);
     this.leaveUnwanted();
   }
@@ -43,15 +46,25 @@ export class SwarmNetworkFollower {
       this.wanted.add(n.ID);
       this.program(n);
     }
-    for (const id of removed) this.wanted.delete(id);
+    for (const id of removed) {
+      this.wanted.delete(id);
+      this.latest.delete(id);
+    }
     if (removed.length) this.leaveUnwanted();
   }
 
   private program(n: AssignedObject): void {
-    const peers = Array.isArray(n.Peers) ? (n.Peers as NetworkPeer[]) : [];
+    this.latest.set(n.ID, Array.isArray(n.Peers) ? (n.Peers as NetworkPeer[]) : []);
     // The routing mesh's network is on every node, tasks or not: join it before its peers.
     const join = (n as { Spec?: { Ingress?: boolean } }).Spec?.Ingress ? this.host.ensureSwarmNetwork(swarmNetworkDef(n, this.local)) : Promise.resolve();
-    join.then(() => this.host.setSwarmPeers(n.ID, peers, this.local)).catch((e) => log.warn({ network: n.ID, err: errorMessage(e) }, 'cannot program the overlay peers'));
+    // Joins of one network can finish out of order (the first one creates it); each then sets
+    // the newest peers, so an older update never has the last word.
+    join
+      .then(() => {
+        const peers = this.latest.get(n.ID);
+        return peers && this.host.setSwarmPeers(n.ID, peers, this.local);
+      })
+      .catch((e) => log.warn({ network: n.ID, err: errorMessage(e) }, 'cannot program the overlay peers'));
   }
 
   private leaveUnwanted(): void {
