@@ -107,8 +107,9 @@ export class BlobStore {
         else cb(null, chunk);
       },
     });
+    const out = createWriteStream(tmp, { mode: 0o644 });
     try {
-      await pipeline(src, meter, createWriteStream(tmp, { mode: 0o644 }), { signal });
+      await pipeline(src, meter, out, { signal });
       const digest = 'sha256:' + hash.digest('hex');
       if (expect.digest && digest !== expect.digest) throw invalid(`digest mismatch: expected ${expect.digest}, got ${digest}`);
       if (expect.size !== undefined && size !== expect.size) throw invalid(`blob size mismatch: expected ${expect.size} bytes, got ${size}`);
@@ -121,6 +122,9 @@ export class BlobStore {
       await fs.rename(tmp, dst);
       return { digest, size, created: true };
     } catch (e) {
+      // A pipeline that failed early may not have opened the file yet: once the stream has
+      // closed, nothing can create it behind the removal.
+      if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()));
       await fs.rm(tmp, { force: true });
       throw e;
     }
