@@ -29,6 +29,13 @@ export async function nodeReference(cli: Cli, ref: string): Promise<string> {
   throw new ExitError(1, 'node ID not found in /info');
 }
 
+/** Task filters with `node=self` (or any node reference) made a node ID, as `service ps` and `stack ps` take them. */
+export async function resolveNodeFilters(cli: Cli, filters: readonly string[] | undefined): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of filters ?? []) out.push(/^node=/i.test(f) ? `node=${await nodeReference(cli, f.slice(5).trim())}` : f);
+  return out;
+}
+
 /** Node and service IDs to names, each looked up once; IDs stay as they are when the lookup fails. */
 export class IdResolver {
   private cache = new Map<string, string>();

@@ -21,7 +21,7 @@ import { parseUint } from '../opts/service/values';
 import { fillReferenceIds, resolveFileRefs, type FileRef, type FileRefKind, type NamedObject } from '../opts/service/secrets';
 import { waitOnService, withInterrupt } from '../io/converge';
 import { forEachTarget, printRows, seg } from './common';
-import { IdResolver, nodeReference, printTasks } from './node';
+import { IdResolver, printTasks, resolveNodeFilters } from './node';
 
 const servicePath = (s: string) => `/services/${seg(s)}`;
 
@@ -303,11 +303,7 @@ function definePs(cmd: ShoalCommand, cli: Cli): void {
     .option('-q, --quiet', 'Only display task IDs')
     .action(async (names: string[]) => {
       const o = cmd.opts();
-      // a node filter may say "self"
-      const userFilters = (o.filter as string[] | undefined) ?? [];
-      const resolved: string[] = [];
-      for (const f of userFilters) resolved.push(/^node=/i.test(f) ? `node=${await nodeReference(cli, f.slice(5).trim())}` : f);
-      const { filters, notFound } = await psFilter(cli, names, filtersJson(resolved));
+      const { filters, notFound } = await psFilter(cli, names, filtersJson(await resolveNodeFilters(cli, o.filter as string[] | undefined)));
       const tasks = await cli.client.get<Task[]>('/tasks', { query: { filters } });
       await printTasks(cli, tasks, { format: o.format, quiet: o.quiet, trunc: !o.quiet && o.trunc !== false, noResolve: o.resolve === false });
       if (notFound.length) throw new ExitError(1, notFound.join('\n'));

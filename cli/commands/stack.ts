@@ -12,7 +12,7 @@ import { addFilter, filtersJson } from '../opts/filters';
 import { oneOf, parseDuration } from '../opts/service/values';
 import { deployStack, removeStacks, RESOLVE_IMAGE, STACK_HEADERS, STACK_TABLE, stackFilter, stackRow, summarizeStacks } from '../stack';
 import { printRows } from './common';
-import { nodeReference, printTasks } from './node';
+import { printTasks, resolveNodeFilters } from './node';
 
 /** docker's check: a name that is empty once quotes and spaces are trimmed. */
 function validateStackName(ns: string): void {
@@ -89,8 +89,7 @@ function definePs(cmd: ShoalCommand, cli: Cli): void {
     .action(async (ns: string) => {
       const o = cmd.opts();
       validateStackName(ns);
-      const user: string[] = [];
-      for (const f of (o.filter as string[] | undefined) ?? []) user.push(/^node=/i.test(f) ? `node=${await nodeReference(cli, f.slice(5).trim())}` : f);
+      const user = await resolveNodeFilters(cli, o.filter as string[] | undefined);
       const tasks = await cli.client.get<Task[]>('/tasks', { query: { filters: stackFilters(ns, user) } });
       if (!tasks.length) throw new ExitError(1, `nothing found in stack: ${ns}`);
       await printTasks(cli, tasks, { format: o.format, quiet: o.quiet, trunc: !o.quiet && o.trunc !== false, noResolve: o.resolve === false });
