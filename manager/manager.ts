@@ -18,7 +18,7 @@ import { EtcdStore } from './store';
 import { LeaderElection } from './election';
 import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
 import { swarmDir, type SwarmState } from './membership/state';
-import { createDataKey, loadDataKey, registerDataKey, unregisterDataKey, type DataKey } from './secrets';
+import { createDataKey, loadDataKey, type DataKey } from './secrets';
 
 const log = logger('manager');
 
@@ -109,8 +109,7 @@ export class Manager {
     this.rootCA = await RootCA.load(caDir(dataRoot));
     // The key before the cluster object: a cluster never exists without its data key.
     this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
-    if (this.dataKey) registerDataKey(state.clusterId, this.dataKey);
-    else log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
+    if (!this.dataKey) log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
     if (this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
     const creds = await loadNodeCredentials(swarmDir(dataRoot));
     if (!creds) throw unavailable(`this manager has no certificate under ${swarmDir(dataRoot)}; leave the swarm with --force and join again`);
@@ -127,7 +126,7 @@ export class Manager {
       }),
     );
     // Every manager serves the dispatcher; only the leader's is started (the others answer UNAVAILABLE).
-    this.dispatcher = new Dispatcher({ store: this.store, clusterId: state.clusterId, bus: () => ({ urls: [this.busUrl], token: state.busToken }) });
+    this.dispatcher = new Dispatcher({ store: this.store, clusterId: state.clusterId, bus: () => ({ urls: [this.busUrl], token: state.busToken }), dataKey: () => this.dataKey });
     addDispatcherService(this.rpc, this.dispatcher);
     await this.rpc.listen(state.listenAddr, serverCredentials(this.identity, 'optional'));
     this.election = new LeaderElection(createEtcdClient(this.etcd.endpoints));
@@ -238,7 +237,6 @@ export class Manager {
     await this.rpc?.stop(500).catch(() => undefined);
     await this.bus?.close().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
-    unregisterDataKey(this.clusterId, this.dataKey);
     await Promise.all([this.nats.stop().catch(() => undefined), this.etcd.stop().catch(() => undefined)]);
     log.info('manager stopped');
   }

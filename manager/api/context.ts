@@ -4,6 +4,7 @@ import { ShoalError } from '../../shared/errors';
 import type { EventBus } from '../../shared/events';
 import type { Node } from '../../shared/swarm';
 import type { ClusterStore } from '../store';
+import type { DataKey } from '../secrets/crypto';
 
 export type SwarmRole = 'none' | 'worker' | 'manager';
 
@@ -58,6 +59,8 @@ export interface ControlContext {
   /** A new object ID (services). */
   newId(): string;
   now(): Date;
+  /** The cluster data key this manager holds (seals and opens secrets); absent, secrets answer 503. */
+  dataKey?(): DataKey | undefined;
   /**
    * Called before a node's Spec.Role becomes manager is written (version already checked);
    * throw to refuse, and nothing is written. Absent: promotion answers 501.

@@ -15,7 +15,7 @@ import {
   type PayloadNoun,
   type StoredPayload,
 } from '../secrets';
-import type { Kind, StoredObject } from '../store';
+import type { Kind } from '../store';
 import { versionOf } from '../store/types';
 import type { ControlContext } from './context';
 import { anyOf, anyPrefix, checkFilterKeys, labelMap, matchLabels, type Filters } from './filters';
@@ -67,8 +67,7 @@ export function findPayload(c: ControlContext, kind: PayloadKind, ref: string): 
 
 /** The data key of the cluster this manager serves. */
 async function clusterKey(c: ControlContext): Promise<DataKey> {
-  const { items } = await c.store.list<StoredObject>('cluster');
-  return requireDataKey(items[0]?.ID);
+  return requireDataKey(c.dataKey?.());
 }
 
 export function registerPayloadRoutes(router: Router, c: ControlContext, kind: PayloadKind): void {

@@ -16,6 +16,8 @@ import { ClusterIndex, nodeFingerprint, WATCHED_KINDS } from './state';
 import { decideStatus, groupByTask, parseStatusUpdates, type StatusReport } from './status';
 import { Wakeup } from './wakeup';
 import { attachNetwork, detachNetwork } from './attach';
+import { secretForNode } from '../secrets/dispatch';
+import type { DataKey } from '../secrets/crypto';
 
 export interface ActiveOptions {
   store: ClusterStore;
@@ -23,6 +25,8 @@ export interface ActiveOptions {
   batchMs?: number;
   managers?: () => WeightedPeer[];
   bus?: () => { urls: string[]; token?: string };
+  /** The cluster data key, which opens secrets for the nodes that receive them. */
+  dataKey?: () => DataKey | undefined;
   log: Logger;
 }
 
@@ -41,7 +45,7 @@ interface NodeSession {
 const newSessionId = () => randomBytes(12).toString('hex');
 
 export class ActiveDispatcher {
-  readonly index = new ClusterIndex();
+  readonly index: ClusterIndex;
   readonly sessions = new Map<string, NodeSession>();
   private readonly ac = new AbortController();
   private readonly tracker = new HeartbeatTracker();
@@ -61,6 +65,7 @@ export class ActiveDispatcher {
 
   constructor(private readonly opts: ActiveOptions) {
     this.log = opts.log;
+    this.index = new ClusterIndex((o) => secretForNode(o, opts.dataKey?.()));
     this.loaded = new Promise((r) => (this.resolveLoaded = r));
   }
 

@@ -25,6 +25,7 @@ import {
 import type { ClusterStore } from '../store';
 import { ActiveDispatcher } from './active';
 import { DEFAULT_HEARTBEAT_PERIOD_MS } from './config';
+import type { DataKey } from '../secrets/crypto';
 
 export interface DispatcherOptions {
   store: ClusterStore;
@@ -38,6 +39,8 @@ export interface DispatcherOptions {
   managers?: () => WeightedPeer[];
   /** The bus agents ship logs and events on, handed to them with the session. */
   bus?: () => { urls: string[]; token?: string };
+  /** The cluster data key, which opens secrets for the nodes that receive them. */
+  dataKey?: () => DataKey | undefined;
   log?: Logger;
 }
 
@@ -65,6 +68,7 @@ export class Dispatcher implements DispatcherHandlers {
       batchMs: this.opts.batchMs,
       managers: this.opts.managers,
       bus: this.opts.bus,
+      dataKey: this.opts.dataKey,
       log: this.log,
     });
     this.active = run;

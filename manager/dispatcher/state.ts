@@ -35,8 +35,8 @@ export class ClusterIndex implements DependencySource {
   /** Secrets opened for sending, with the stored object each was opened from. */
   private readonly opened = new Map<string, { from: StoredObject; sent: StoredObject | undefined }>();
 
-  /** `openSecret` turns a stored (sealed) secret into what a node receives; by default with the data key the manager registered for the cluster. */
-  constructor(private readonly openSecret: (o: StoredObject, clusterId: string | undefined) => StoredObject | undefined = secretForNode) {}
+  /** `openSecret` turns a stored (sealed) secret into what a node receives (undefined: it cannot be sent); by default nothing sealed is sent. */
+  constructor(private readonly openSecret: (o: StoredObject) => StoredObject | undefined = (o) => secretForNode(o, undefined)) {}
 
   /** Replace everything with a watch snapshot. */
   load(snapshot: StoreWatch['snapshot']): void {
@@ -195,7 +195,7 @@ export class ClusterIndex implements DependencySource {
     if (!stored) return undefined;
     let o = this.opened.get(id);
     if (o?.from !== stored) {
-      o = { from: stored, sent: this.openSecret(stored, this.cluster?.ID) };
+      o = { from: stored, sent: this.openSecret(stored) };
       this.opened.set(id, o);
     }
     return o.sent;

@@ -4,7 +4,7 @@
 import { errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/log';
 import type { StoredObject } from '../store';
-import { dataKeyFor } from './keyring';
+import type { DataKey } from './crypto';
 import { openSecret, type StoredPayload } from './objects';
 
 const log = logger('secrets');
@@ -14,12 +14,11 @@ const log = logger('secrets');
  * key, altered data): the node then never gets it, and its task is rejected for the missing
  * secret. A secret stored without a seal (none is) is passed on as it is.
  */
-export function secretForNode(o: StoredObject, clusterId: string | undefined): StoredObject | undefined {
+export function secretForNode(o: StoredObject, k: DataKey | undefined): StoredObject | undefined {
   const s = o as StoredPayload;
   if (!s.Sealed) return o;
-  const k = dataKeyFor(clusterId);
   if (!k) {
-    log.error({ secret: o.ID, cluster: clusterId }, 'cannot send a secret: this manager does not hold the cluster data key');
+    log.error({ secret: o.ID }, 'cannot send a secret: this manager does not hold the cluster data key');
     return undefined;
   }
   try {

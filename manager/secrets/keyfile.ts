@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { internal } from '../../shared/errors';
+import { internal, unavailable } from '../../shared/errors';
 import { dataKeyOf, newDataKey, type DataKey } from './crypto';
 
 export const DATA_KEY_FILE = 'data.key';
@@ -41,5 +41,11 @@ export async function loadDataKey(swarmDir: string): Promise<DataKey | undefined
 export async function createDataKey(swarmDir: string): Promise<DataKey> {
   const k = newDataKey();
   await saveDataKey(swarmDir, k);
+  return k;
+}
+
+/** The key a manager holds, or UNAVAILABLE saying what is missing (secrets can be neither sealed nor opened). */
+export function requireDataKey(k: DataKey | undefined): DataKey {
+  if (!k) throw unavailable("this manager does not hold the cluster's data key: secrets cannot be sealed or opened here");
   return k;
 }

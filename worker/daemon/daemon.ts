@@ -62,6 +62,7 @@ export class Daemon {
         () => membership.manager().store,
       ),
       events: engine.events,
+      dataKey: () => membership.manager().dataKey,
       newId: newSwarmId,
       now: () => new Date(),
     };
