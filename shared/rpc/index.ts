@@ -37,3 +37,4 @@ export { parseJoinToken, formatJoinToken, randomJoinSecret, type ParsedJoinToken
 export { certPaths, saveNodeCredentials, loadNodeCredentials, removeNodeCredentials, type CertPaths } from './certstore';
 export * from './ca';
 export * from './dispatcher';
+export * from './raft';

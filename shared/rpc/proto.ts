@@ -5,12 +5,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { internal } from '../errors';
 
-export type ProtoName = 'ca' | 'dispatcher';
+export type ProtoName = 'ca' | 'dispatcher' | 'raft';
 
 /** The service each contract defines, by its full name. */
 const SERVICES: Record<ProtoName, string> = {
   ca: 'shoal.ca.NodeCA',
   dispatcher: 'shoal.dispatcher.Dispatcher',
+  raft: 'shoal.raft.RaftMembership',
 };
 
 /**
