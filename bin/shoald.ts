@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { compileConfig, readConfigFile, type DaemonOptions } from '../worker/daemon/config';
+import { compileConfig, loadListenerTls, readConfigFile, type DaemonOptions } from '../worker/daemon/config';
 import { Daemon } from '../worker/daemon/daemon';
 import { configureLogging } from '../shared/log';
 import { errorMessage } from '../shared/errors';
@@ -21,6 +21,11 @@ async function main(): Promise<void> {
     .option('--cgroup-parent <path>', 'parent cgroup of containers')
     .option('--node-name <name>', 'name of this node')
     .option('--insecure-registry <registry>', 'reach this registry (host[:port] or CIDR) over plain http (repeatable)', collect)
+    .option('--tls', 'use TLS; implied by --tlsverify (a tcp:// host needs --tlsverify)')
+    .option('--tlsverify', 'serve tcp:// hosts over TLS and require client certificates signed by --tlscacert')
+    .option('--tlscacert <path>', 'trust client certificates signed only by this CA (default ~/.docker/ca.pem)')
+    .option('--tlscert <path>', 'TLS certificate of the daemon (default ~/.docker/cert.pem)')
+    .option('--tlskey <path>', 'TLS key of the daemon (default ~/.docker/key.pem)')
     .version(require('../../package.json').version)
     .showHelpAfterError();
   program.parse();
@@ -36,9 +41,15 @@ async function main(): Promise<void> {
     'cgroup-parent': o.cgroupParent,
     'node-name': o.nodeName,
     'insecure-registries': o.insecureRegistry,
+    tls: o.tls,
+    tlsverify: o.tlsverify,
+    tlscacert: o.tlscacert,
+    tlscert: o.tlscert,
+    tlskey: o.tlskey,
   };
   const file = o.configFile ? await readConfigFile(o.configFile) : {};
-  const config = compileConfig(flags, file);
+  // TLS files are read and checked here, before the daemon opens anything.
+  const config = loadListenerTls(compileConfig(flags, file));
   configureLogging({ level: config.logLevel });
   const daemon = new Daemon(config);
   let stopping = false;
@@ -50,7 +61,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (e) {
+    // A start that fails part-way (a port in use) undoes what it opened before reporting.
+    await daemon.stop().catch(() => undefined);
+    throw e;
+  }
 }
 
 main().catch((e) => {

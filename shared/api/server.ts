@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
@@ -7,10 +8,13 @@ import { Router } from './router';
 import { splitVersion, API_VERSION } from './version';
 import { httpStatus, errorMessage, isShoalError, invalid, notFound } from '../errors';
 import type { Logger } from '../log';
+import type { ServerTls } from './tls';
 
 export interface Listener {
   kind: 'unix' | 'tcp';
   address: string; // socket path, or host:port
+  /** A tcp listener's certificate and client CA: it serves HTTPS and requires client certificates. */
+  tls?: ServerTls;
 }
 
 /** Parse a dockerd-style -H value: unix:///path, tcp://host:port, fd:// is not supported. */
@@ -34,7 +38,7 @@ const COMMON_HEADERS = {
 
 /** The Docker Engine API HTTP server: version prefixes, routing, error translation, hijacking. */
 export class ApiServer {
-  private servers: http.Server[] = [];
+  private servers: Array<http.Server | https.Server> = [];
   private readonly sockets = new Set<Duplex>();
   private readonly abort = new AbortController();
 
@@ -45,15 +49,14 @@ export class ApiServer {
 
   async listen(listeners: Listener[]): Promise<void> {
     for (const l of listeners) {
-      const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => void this.handle(req, res));
+      // Whoever reaches the API is root on the host: TCP is served only with client certificates.
+      if (l.kind === 'tcp' && !l.tls) throw invalid(`refusing to serve tcp://${l.address} without TLS client verification`);
+      const server = l.tls ? this.httpsServer(l.tls) : http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => void this.handle(req, res));
       server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
         if (head.length) socket.unshift(head);
         void this.handle(req, undefined, socket);
       });
-      server.on('connection', (s) => {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-      });
+      server.on('connection', (s: Duplex) => this.track(s));
       if (l.kind === 'unix') {
         await fs.mkdir(dirname(l.address), { recursive: true });
         await fs.rm(l.address, { force: true });
@@ -64,9 +67,28 @@ export class ApiServer {
         const host = l.address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
         await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(l.address.slice(i + 1)), host, () => resolve()));
       }
-      this.log.info({ listener: `${l.kind}://${l.address}` }, 'API listening');
+      this.log.info({ listener: `${l.kind}://${l.address}`, tls: l.tls ? 'verify' : undefined }, 'API listening');
       this.servers.push(server);
     }
+  }
+
+  /**
+   * HTTPS that answers only clients whose certificate chains to the CA: the check is in the
+   * handshake, so an unauthorized client never reaches the router (as dockerd's --tlsverify).
+   */
+  private httpsServer(tls: ServerTls): https.Server {
+    // allowHalfOpen as http.Server has it: the docker CLI half-closes a hijacked stream when its
+    // stdin ends (a TLS close_notify), and the output must still flow back.
+    const server = https.createServer({ ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', keepAliveTimeout: 60_000, allowHalfOpen: true }, (req, res) => void this.handle(req, res));
+    // The TLS socket wraps the TCP one; close() must be able to end both.
+    server.on('secureConnection', (s: Duplex) => this.track(s));
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, s: Duplex & { remoteAddress?: string }) => this.log.info({ remote: s.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake refused'));
+    return server;
+  }
+
+  private track(s: Duplex): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
   }
 
   async close(): Promise<void> {

@@ -15,10 +15,10 @@ describe('daemon config compilation', () => {
     assert.deepEqual(c.listeners, [{ kind: 'unix', address: '/r/a/shoal.sock' }]);
   });
   it('merges the file and the flags', () => {
-    const c = compileConfig({ 'log-level': 'debug' }, { 'data-root': '/x', hosts: ['tcp://127.0.0.1:2375'] });
+    const c = compileConfig({ 'log-level': 'debug', tlsverify: true }, { 'data-root': '/x', hosts: ['tcp://127.0.0.1:2376'] });
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.dataRoot, '/x');
-    assert.deepEqual(c.listeners, [{ kind: 'tcp', address: '127.0.0.1:2375' }]);
+    assert.deepEqual(c.listeners, [{ kind: 'tcp', address: '127.0.0.1:2376' }]);
   });
   it('refuses a key given both as a flag and in the file, as dockerd does', () => {
     assert.throws(() => compileConfig({ 'data-root': '/a' }, { 'data-root': '/b' }), /specified both as a flag and in the configuration file: data-root/);
