@@ -2,6 +2,7 @@
 // the commands share (progress streams, early response headers for wait).
 import type http from 'node:http';
 import { EngineClient, readAll, ApiError, type ApiResponse, type RequestOptions } from '../shared/client';
+import type { TlsMaterial } from '../shared/api/tls';
 import { renderMessage, type JsonMessage } from './format/progress';
 
 export { ApiError };
@@ -16,8 +17,11 @@ export interface Sink {
 export class CliClient {
   readonly engine: EngineClient;
 
-  constructor(readonly host: string) {
-    this.engine = new EngineClient(host);
+  constructor(
+    readonly host: string,
+    tls?: TlsMaterial,
+  ) {
+    this.engine = new EngineClient(host, { tls });
   }
 
   close(): void {

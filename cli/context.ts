@@ -1,5 +1,5 @@
 import { CliClient } from './client';
-import { DEFAULT_HOST, resolveHost } from './host';
+import { DEFAULT_HOST, loadClientTls, resolveHost, resolveTls, type TlsChoice, type TlsFlags } from './host';
 
 /** What a command sees of the process: streams, environment, working directory. */
 export interface CliIO {
@@ -21,16 +21,20 @@ export class Cli {
   /** The command being run ("run", "container ls"), for error hints and the exit-code rules. */
   command = '';
   runLike = false;
+  /** TLS for a tcp:// host (the global flags and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH). */
+  tls?: TlsChoice;
   private client_?: CliClient;
 
   constructor(readonly io: CliIO) {}
 
-  setHost(flag: string | undefined): void {
-    this.host = resolveHost(flag, this.io.env);
+  setHost(flag: string | undefined, tls: TlsFlags = {}): void {
+    this.tls = resolveTls(tls, this.io.env);
+    this.host = resolveHost(flag, this.io.env, this.tls !== undefined);
   }
 
+  /** The daemon's client; TLS files are read here, so commands that never call the daemon need none. */
   get client(): CliClient {
-    this.client_ ??= new CliClient(this.host);
+    this.client_ ??= new CliClient(this.host, this.tls && this.host.startsWith('tcp://') ? loadClientTls(this.tls) : undefined);
     return this.client_;
   }
 

@@ -14,6 +14,11 @@ export function buildProgram(cli: Cli, groups: CommandGroup[] = GROUPS): ShoalCo
     .option('-H, --host <address>', 'Daemon socket to connect to (unix:///path or tcp://host:port)')
     .option('-D, --debug', 'Enable debug mode')
     .option('-l, --log-level <level>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")')
+    .option('--tls', 'Use TLS; implied by --tlsverify')
+    .option('--tlsverify', 'Use TLS and verify the remote')
+    .option('--tlscacert <path>', 'Trust certs signed only by this CA (default "~/.docker/ca.pem")')
+    .option('--tlscert <path>', 'Path to TLS certificate file (default "~/.docker/cert.pem")')
+    .option('--tlskey <path>', 'Path to TLS key file (default "~/.docker/key.pem")')
     .version(`shoal version ${CLI_VERSION}`, '-v, --version', 'Print version information and quit')
     .helpOption('-h, --help', 'Print usage')
     .enablePositionalOptions()
@@ -22,7 +27,8 @@ export function buildProgram(cli: Cli, groups: CommandGroup[] = GROUPS): ShoalCo
   program.hook('preAction', (_root, action: Command) => {
     cli.command = commandPath(action);
     cli.runLike = (action as ShoalCommand).runLike === true;
-    cli.setHost(program.opts().host);
+    const o = program.opts();
+    cli.setHost(o.host, { tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey });
   });
   for (const g of groups) g.register(program, cli);
   return program;

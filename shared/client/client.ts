@@ -1,7 +1,9 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { ShoalError, type ErrorCode } from '../errors';
 import { API_VERSION } from '../api/version';
+import { describeTlsError, type TlsMaterial } from '../api/tls';
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined | string[]>;
@@ -37,14 +39,48 @@ function target(host: string): { socketPath?: string; host?: string; port?: numb
   return { host: m[1], port: Number(m[2]) };
 }
 
+export interface EngineClientOptions {
+  /**
+   * Speak HTTPS to a tcp:// host: the server's certificate is checked against `ca` (the system's
+   * CAs without it), and `cert`/`key` are sent when the server asks for a client certificate.
+   * Ignored for unix sockets, as the docker CLI ignores its TLS flags there.
+   */
+  tls?: TlsMaterial;
+}
+
 /** A client of the Docker Engine API as shoald serves it. */
 export class EngineClient {
   private readonly agent: http.Agent;
   private readonly dest: ReturnType<typeof target>;
+  /** TLS options for each request (hijacks bypass the agent); undefined for plain HTTP. */
+  private readonly tls?: TlsMaterial & { rejectUnauthorized: true; minVersion: 'TLSv1.2' };
 
-  constructor(readonly host: string) {
+  constructor(
+    readonly host: string,
+    opts: EngineClientOptions = {},
+  ) {
     this.dest = target(host);
-    this.agent = new http.Agent({ keepAlive: true });
+    if (opts.tls && this.dest.socketPath === undefined) {
+      this.tls = { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+      this.agent = new https.Agent({ keepAlive: true, ...this.tls });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  private send(options: https.RequestOptions, onResponse?: (res: http.IncomingMessage) => void): http.ClientRequest {
+    return this.tls ? https.request({ ...this.tls, ...options }, onResponse) : http.request(options, onResponse);
+  }
+
+  /** The error of a request that got no answer: TLS refusals in words, the rest as unreachable. */
+  private unreachable(e: NodeJS.ErrnoException, cancelled = false): ShoalError {
+    const why = describeTlsError(e);
+    if (why !== undefined) return new ShoalError('PERMISSION_DENIED', `TLS connection to ${this.host} failed: ${why}`, { cause: e });
+    // A TLS daemon drops a plain HTTP request without an answer.
+    if (!this.tls && this.dest.socketPath === undefined && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
+      return new ShoalError('PERMISSION_DENIED', `${this.host} closed the connection without an answer (${e.message}); a shoald on tcp:// requires TLS: give --tlsverify with --tlscacert, --tlscert and --tlskey`, { cause: e });
+    }
+    return new ShoalError(cancelled ? 'CANCELLED' : 'UNAVAILABLE', `cannot reach shoald at ${this.host}: ${e.message}`, { cause: e });
   }
 
   close(): void {
@@ -73,10 +109,10 @@ export class EngineClient {
         payload = Buffer.from(JSON.stringify(opts.body));
         headers['Content-Type'] ??= 'application/json';
       }
-      const req = http.request({ ...this.dest, agent: this.agent, method, path: this.path(p, opts.query), headers, signal: opts.signal }, (res) =>
+      const req = this.send({ ...this.dest, agent: this.agent, method, path: this.path(p, opts.query), headers, signal: opts.signal }, (res) =>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, stream: res }),
       );
-      req.on('error', (e) => reject(new ShoalError(opts.signal?.aborted ? 'CANCELLED' : 'UNAVAILABLE', `cannot reach shoald at ${this.host}: ${e.message}`, { cause: e })));
+      req.on('error', (e) => reject(this.unreachable(e, opts.signal?.aborted)));
       if (payload === undefined) req.end();
       else if (Buffer.isBuffer(payload)) req.end(payload);
       else payload.pipe(req);
@@ -124,7 +160,7 @@ export class EngineClient {
   hijack(method: string, p: string, opts: RequestOptions = {}): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-      const req = http.request({
+      const req = this.send({
         ...this.dest,
         method,
         path: this.path(p, opts.query),
@@ -135,7 +171,7 @@ export class EngineClient {
         resolve(socket);
       });
       req.on('response', async (res) => reject(new ApiError(res.statusCode ?? 0, errorText(await readAll(res), res.statusCode ?? 0))));
-      req.on('error', (e) => reject(new ShoalError('UNAVAILABLE', `cannot reach shoald at ${this.host}: ${e.message}`)));
+      req.on('error', (e) => reject(this.unreachable(e)));
       req.end(body);
     });
   }

@@ -1,1 +1,1 @@
-export { EngineClient, ApiError, readAll, type RequestOptions, type ApiResponse } from './client';
+export { EngineClient, ApiError, readAll, type RequestOptions, type ApiResponse, type EngineClientOptions } from './client';
