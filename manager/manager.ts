@@ -6,12 +6,12 @@ import { hostRoutes } from '../shared/net/routes';
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
-import { errorMessage, unavailable } from '../shared/errors';
+import { errorMessage, precondition, unavailable } from '../shared/errors';
 import { Bus } from '../shared/bus';
-import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService } from '../shared/rpc';
+import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
 import { LeaderComponents } from './leader';
-import type { Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
+import type { ManagerStatus, Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
 import { EtcdMember, compileEtcdConfig, createEtcdClient } from './etcd';
 import { NatsServer, compileNatsConfig } from './nats';
 import { EtcdStore } from './store';
@@ -19,6 +19,9 @@ import { LeaderElection } from './election';
 import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
 import { swarmDir, type SwarmState } from './membership/state';
 import { createDataKey, loadDataKey, type DataKey } from './secrets';
+import { RaftHealth, RaftJoinService, RaftReconciler, managerPeersOf, removalRefusal, type RaftView } from './raft';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Etcd3 } from 'etcd3';
 
 const log = logger('manager');
 
@@ -30,7 +33,12 @@ export interface ManagerOptions {
   state: SwarmState;
   /** Set on `swarm init` only: the cluster object to create. */
   bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription; addressPools: AddressPools };
+  /** Set when joining as a manager: the etcd group to join (from RaftMembership.Join). */
+  join?: { initialCluster: Record<string, string> };
 }
+
+/** How long a joining manager waits for its etcd learner to become a voter. */
+const PROMOTION_WAIT_MS = 60_000;
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
 
@@ -47,6 +55,11 @@ export class Manager {
   private readonly stopping = new AbortController();
   private campaigning?: Promise<void>;
   private leading = false;
+  /** The swarm leader's node ID as last observed ('' while unknown). */
+  private swarmLeader = '';
+  /** This manager's view of the Raft group (members, leader, reachability). */
+  health?: RaftHealth;
+  private etcdClient?: Etcd3;
   /** The cluster data key that seals secrets; made at init, loaded from the data root after. */
   dataKey?: DataKey;
 
@@ -60,6 +73,8 @@ export class Manager {
         // Only managers use etcd: clients on loopback, peers on the advertised address.
         clientUrls: [`http://127.0.0.1:${ports.etcdClient}`],
         peerUrl: `http://${s.advertiseAddr}:${ports.etcdPeer}`,
+        initialCluster: opts.join?.initialCluster,
+        initialClusterState: opts.join ? 'existing' : 'new',
       }),
     );
     this.nats = new NatsServer(
@@ -69,6 +84,7 @@ export class Manager {
         listen: `0.0.0.0:${ports.natsClient}`,
         clusterListen: `${s.advertiseAddr}:${ports.natsCluster}`,
         token: s.busToken,
+        routes: s.natsRoutes,
       }),
     );
   }
@@ -104,7 +120,12 @@ export class Manager {
     const { dataRoot, state } = this.opts;
     const signal = this.stopping.signal;
     await Promise.all([this.etcd.start(signal), this.nats.start(signal)]);
-    this.store = new EtcdStore(createEtcdClient(this.etcd.endpoints), {}, true);
+    this.etcdClient = createEtcdClient(this.etcd.endpoints);
+    this.health = new RaftHealth({ client: this.etcdClient, self: state.nodeId });
+    await this.health.start(signal);
+    // A joining member starts as a learner, which serves no reads or writes: wait for its promotion.
+    if (this.opts.join) await this.untilVoter(signal);
+    this.store = new EtcdStore(createEtcdClient(this.etcd.endpoints), { gate: this.health }, true);
     this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}` });
     this.rootCA = await RootCA.load(caDir(dataRoot));
     // The key before the cluster object: a cluster never exists without its data key.
@@ -125,13 +146,79 @@ export class Manager {
         newNodeId: newSwarmId,
       }),
     );
+    addRaftMembershipService(
+      this.rpc,
+      new RaftJoinService({
+        store: this.store,
+        etcd: this.etcdClient,
+        clusterId: state.clusterId,
+        peerScheme: 'http',
+        ca: () => ({ certPem: this.rootCA.certPem, keyPem: this.rootCA.keyPem }),
+        dataKey: () => this.dataKey?.key,
+        busToken: state.busToken ?? '',
+        managers: async (except) => {
+          const peers = managerPeersOf(this.health!.view(), { reachableOnly: false }).filter((p) => p.nodeId !== except);
+          return { grpc: peers.map((p) => p.grpc), natsRoutes: peers.map((p) => p.natsRoute) };
+        },
+      }),
+    );
     // Every manager serves the dispatcher; only the leader's is started (the others answer UNAVAILABLE).
-    this.dispatcher = new Dispatcher({ store: this.store, clusterId: state.clusterId, bus: () => ({ urls: [this.busUrl], token: state.busToken }), dataKey: () => this.dataKey });
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      clusterId: state.clusterId,
+      managers: () => managerPeersOf(this.health!.view()).map((p) => ({ nodeId: p.nodeId, addr: p.grpc, weight: p.leader ? 10 : 1 })),
+      bus: () => {
+        const urls = managerPeersOf(this.health!.view()).map((p) => p.natsUrl);
+        return { urls: urls.length ? urls : [this.busUrl], token: state.busToken };
+      },
+      dataKey: () => this.dataKey,
+    });
     addDispatcherService(this.rpc, this.dispatcher);
     await this.rpc.listen(state.listenAddr, serverCredentials(this.identity, 'optional'));
     this.election = new LeaderElection(createEtcdClient(this.etcd.endpoints));
     this.campaigning = this.campaign(signal);
+    void this.observeLeader(signal).catch((e) => log.warn({ err: errorMessage(e) }, 'leader observer ended'));
     log.info({ nodeId: state.nodeId, listen: state.listenAddr, etcd: this.etcd.endpoints, nats: this.nats.url }, 'manager started');
+  }
+
+  /** Wait until this manager's etcd member votes (a learner is promoted by the leader once it caught up). */
+  private async untilVoter(signal: AbortSignal): Promise<void> {
+    const until = Date.now() + PROMOTION_WAIT_MS;
+    for (;;) {
+      const me = (await this.health!.refresh().catch(() => this.health!.view())).members.find((m) => m.name === this.nodeId);
+      if (me && !me.learner) return;
+      if (Date.now() > until) throw unavailable(`this manager's etcd member was not promoted to a voter within ${PROMOTION_WAIT_MS / 1000} s; is the leader reachable?`);
+      await sleep(200, undefined, { signal });
+    }
+  }
+
+  /** The Raft group as this manager sees it. */
+  raftView(): RaftView {
+    return this.health?.view() ?? { members: [], leader: '' };
+  }
+
+  /**
+   * A manager node's live status: Leader is the swarm leader (the election's, which runs the
+   * orchestrators); Reachability needs both its etcd member to answer and its daemon to beat.
+   */
+  managerStatus(node: Node): ManagerStatus | undefined {
+    const view = this.raftView();
+    const m = view.members.find((x) => x.name === node.ID);
+    if (!m) return node.ManagerStatus ?? undefined;
+    const peer = managerPeersOf(view, { reachableOnly: false }).find((p) => p.nodeId === node.ID);
+    const up = m.reachable && !m.learner && node.Status?.State !== 'down';
+    return { Leader: this.swarmLeader === node.ID, Reachability: up ? 'reachable' : 'unreachable', Addr: node.ManagerStatus?.Addr || peer?.grpc || '' };
+  }
+
+  /** Follow who leads the swarm (the election's current winner). */
+  private async observeLeader(signal: AbortSignal): Promise<void> {
+    for await (const leader of this.election!.observe(signal)) this.swarmLeader = leader ?? '';
+  }
+
+  /** Refuse a demotion or removal that would cost the managers their quorum. */
+  checkRemoval(nodeId: string, verb: string): void {
+    const refusal = removalRefusal(this.raftView(), nodeId, verb);
+    if (refusal) throw precondition(refusal);
   }
 
   /** The first manager writes the cluster object and its own node. */
@@ -186,7 +273,6 @@ export class Manager {
 
   /** A node passed the join token: record it (it becomes ready when its agent opens a session). */
   private async registerNode(id: string, role: 'manager' | 'worker', info: NodeJoinInfo): Promise<void> {
-    if (role === 'manager') throw unavailable('joining as a manager is not supported yet: join as a worker, the cluster has one manager');
     const now = new Date().toISOString();
     const existing = await this.store.get<Node & { ID: string }>('nodes', id);
     const host = info.addr.includes(':') ? info.addr.slice(0, info.addr.lastIndexOf(':')) : info.addr;
@@ -221,6 +307,7 @@ export class Manager {
       await this.dispatcher!.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'dispatcher failed to start'));
       const loops = new LeaderComponents({ store: this.store });
       await loops.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'leader components failed to start'));
+      void new RaftReconciler({ store: this.store, etcd: this.etcdClient!, health: this.health! }).run(lead);
       await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
       this.leading = false;
       await loops.stop().catch(() => undefined);
@@ -237,6 +324,7 @@ export class Manager {
     await this.rpc?.stop(500).catch(() => undefined);
     await this.bus?.close().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
+    this.etcdClient?.close();
     await Promise.all([this.nats.stop().catch(() => undefined), this.etcd.stop().catch(() => undefined)]);
     log.info('manager stopped');
   }

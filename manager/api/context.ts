@@ -2,7 +2,7 @@
 // daemon and mounts registerControlRoutes on its router; every route asks role() first.
 import { ShoalError } from '../../shared/errors';
 import type { EventBus } from '../../shared/events';
-import type { Node } from '../../shared/swarm';
+import type { ManagerStatus, Node } from '../../shared/swarm';
 import type { ClusterStore } from '../store';
 import type { DataKey } from '../secrets/crypto';
 
@@ -68,6 +68,8 @@ export interface ControlContext {
   promote?(node: Node): Promise<void>;
   /** As promote, for manager -> worker (after the last-manager check). Absent: demotion answers 501. */
   demote?(node: Node): Promise<void>;
+  /** A manager node's live ManagerStatus (leader, reachability), shown instead of the stored one. */
+  managerStatus?(node: Node): ManagerStatus | undefined;
 }
 
 const NOT_IN_SWARM = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';

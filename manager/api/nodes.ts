@@ -65,11 +65,11 @@ export function registerNodeRoutes(router: Router, c: ControlContext): void {
   r.get('/nodes', async (ctx) => {
     const match = nodeFilter(ctx.query.filters());
     const { items } = await c.store.list<Node>('nodes');
-    ctx.json200(items.filter(match));
+    ctx.json200(items.filter(match).map((n) => live(c, n)));
   });
 
   r.get('/nodes/:id', async (ctx) => {
-    ctx.json200(await findNode(c, ctx.params.id));
+    ctx.json200(live(c, await findNode(c, ctx.params.id)));
   });
 
   r.delete('/nodes/:id', async (ctx) => {
@@ -108,6 +108,13 @@ export function registerNodeRoutes(router: Router, c: ControlContext): void {
     c.events?.publish('node', 'update', node.ID, nodeChanges(node, updated), 'swarm');
     ok(ctx);
   });
+}
+
+/** A node as the API shows it: a manager's status is what the Raft group says now. */
+function live(c: ControlContext, n: Node): Node {
+  if (!c.managerStatus || nodeRole(n) !== 'manager') return n;
+  const ms = c.managerStatus(n);
+  return ms ? { ...n, ManagerStatus: ms } : n;
 }
 
 async function changeRole(c: ControlContext, node: Node, to: NodeRole): Promise<void> {

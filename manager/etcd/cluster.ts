@@ -66,13 +66,13 @@ export async function listMembers(client: Etcd3): Promise<EtcdMemberInfo[]> {
  * Add a member that will run as `name` at `peerUrl`. Refuses while another added member has not
  * started: the new member's initial cluster must name every member, and that one has no name yet.
  */
-export async function addMember(client: Etcd3, name: string, peerUrl: string, opts: MembershipOptions = {}): Promise<AddedMember> {
-  parseUrl('etcd peer URL', peerUrl, ['http']);
+export async function addMember(client: Etcd3, name: string, peerUrl: string, opts: MembershipOptions & { learner?: boolean } = {}): Promise<AddedMember> {
+  parseUrl('etcd peer URL', peerUrl, ['http', 'https']);
   const before = await listMembers(client);
   const pending = before.find((m) => m.name === '');
   if (pending) throw precondition(`etcd member ${pending.id} (${pending.peerUrls.join(',')}) was added but has not started; start or remove it before adding another`);
   if (before.some((m) => m.name === name)) throw invalid(`an etcd member named "${name}" already exists`);
-  const res = await whenReady(`add etcd member ${name} (${peerUrl})`, () => client.cluster.memberAdd({ peerURLs: [peerUrl] }, deadline(MEMBER_CALL_MS)), opts.waitMs ?? 15_000);
+  const res = await whenReady(`add etcd member ${name} (${peerUrl})`, () => client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: opts.learner ?? false }, deadline(MEMBER_CALL_MS)), opts.waitMs ?? 15_000);
   const initialCluster: Record<string, string> = {};
   for (const m of res.members) {
     const n = m.ID === res.member.ID ? name : m.name;
@@ -83,4 +83,17 @@ export async function addMember(client: Etcd3, name: string, peerUrl: string, op
 
 export async function removeMember(client: Etcd3, id: string, opts: MembershipOptions = {}): Promise<void> {
   await whenReady(`remove etcd member ${id}`, () => client.cluster.memberRemove({ ID: id }, deadline(MEMBER_CALL_MS)), opts.waitMs ?? 15_000);
+}
+
+/**
+ * Make a learner a voting member. etcd refuses while the learner is behind the leader's log:
+ * that refusal is FAILED_PRECONDITION, and the caller tries again later.
+ */
+export async function promoteMember(client: Etcd3, id: string): Promise<void> {
+  try {
+    await client.cluster.memberPromote({ ID: id }, deadline(MEMBER_CALL_MS));
+  } catch (e) {
+    if (e instanceof Error && /can only promote a learner member which is in sync|not ready to be promoted|learner member.*not.*sync/i.test(e.message)) throw precondition(`etcd learner ${id} has not caught up with the leader yet`);
+    throw translateEtcdError(e, `promote etcd learner ${id}`);
+  }
 }

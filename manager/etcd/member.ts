@@ -39,6 +39,8 @@ export class EtcdMember {
       command: opts.binary ?? ETCD_BINARY,
       args: etcdArgs(config),
       stateDir: config.stateDir,
+      // A manager is its daemon and its store member together: when one dies, so does the other.
+      dieWithParent: true,
       probe: async () => {
         await this.probeClient.maintenance.status(deadline(1000));
         return true;

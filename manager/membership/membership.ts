@@ -129,7 +129,7 @@ export class Membership {
 
   lastError = '';
 
-  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }): Promise<void> {
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }, join?: { initialCluster: Record<string, string> }): Promise<void> {
     if (s.role === 'manager') {
       // The manager's modules (etcd, gRPC, NATS, X.509) load only on a manager: a plain engine stays small.
       const { Manager } = await import('../manager');
@@ -137,6 +137,7 @@ export class Membership {
         dataRoot: this.opts.dataRoot,
         state: s,
         bootstrap: bootstrap && { ...bootstrap, description: gatherNodeDescription({ hostname: this.opts.nodeName }) },
+        join,
       });
       await m.start();
       this.manager_ = m;
@@ -197,24 +198,34 @@ export class Membership {
       let lastErr: unknown;
       const { enroll } = await import('../../worker/agent/enroll');
       for (const remoteAddr of remoteAddrs) {
+        let r;
         try {
-          const r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: gatherNodeDescription({ hostname: this.opts.nodeName }), timeoutMs: 15_000 });
-          const state: SwarmState = { nodeId: r.nodeId, clusterId: r.clusterId, role: r.role, listenAddr: joinHostPort(listen.host, listen.port), advertiseAddr: advertise.host, managers: remoteAddrs, createdAt: new Date().toISOString() };
-          try {
-            await saveSwarmState(this.opts.dataRoot, state);
-            this.state = state;
-            await this.startMember(state);
-          } catch (e) {
-            await this.teardown();
-            throw e;
-          }
-          log.info({ nodeId: r.nodeId, role: r.role, manager: remoteAddr }, 'joined the swarm');
-          return;
+          r = await enroll({ remoteAddr, token: req.JoinToken, advertiseAddr: advertise.host, stateDir: swarmDir(this.opts.dataRoot), description: gatherNodeDescription({ hostname: this.opts.nodeName }), timeoutMs: 15_000 });
         } catch (e) {
           lastErr = e;
           // A refusal is final; an unreachable manager is worth trying the next one.
           if (!(e instanceof ShoalError) || e.code !== 'UNAVAILABLE') break;
+          continue;
         }
+        // Enrolled: from here on a failure undoes the join rather than trying another manager.
+        const state: SwarmState = { nodeId: r.nodeId, clusterId: r.clusterId, role: r.role, listenAddr: joinHostPort(listen.host, listen.port), advertiseAddr: advertise.host, managers: remoteAddrs, createdAt: new Date().toISOString() };
+        try {
+          let raft: { initialCluster: Record<string, string> } | undefined;
+          if (r.role === 'manager') {
+            const { joinRaftGroup } = await import('./raft-join');
+            const j = await joinRaftGroup({ remoteAddr, credentials: r.credentials, clusterId: r.clusterId, advertiseHost: advertise.host, grpcPort: listen.port, dataRoot: this.opts.dataRoot });
+            Object.assign(state, { ports: portsFor(listen.port), busToken: j.busToken, natsRoutes: j.natsRoutes, managers: [...new Set([joinHostPort(advertise.host, listen.port), ...j.managers, ...remoteAddrs])] });
+            raft = { initialCluster: j.initialCluster };
+          }
+          await saveSwarmState(this.opts.dataRoot, state);
+          this.state = state;
+          await this.startMember(state, undefined, raft);
+        } catch (e) {
+          await this.teardown();
+          throw e;
+        }
+        log.info({ nodeId: r.nodeId, role: r.role, manager: remoteAddr }, 'joined the swarm');
+        return;
       }
       await removeSwarmState(this.opts.dataRoot).catch(() => undefined);
       throw lastErr;

@@ -28,13 +28,18 @@ export interface SwarmState {
   ports?: SwarmPorts;
   /** Shared secret of the cluster's NATS bus. */
   busToken?: string;
+  /** Other managers' NATS route addresses (host:port), for this manager's server to join theirs. */
+  natsRoutes?: string[];
   createdAt: string;
 }
 
-/** The other services of a manager sit just above its gRPC port: 2377 gives etcd 2379/2380 as usual. */
+/** Where a manager's other services sit above its gRPC port: 2377 gives etcd 2379/2380 as usual. */
+export const PORT_OFFSETS = { etcdClient: 2, etcdPeer: 3, natsClient: 4, natsCluster: 5 } as const;
+
 export function portsFor(grpc: number): SwarmPorts {
   if (!Number.isInteger(grpc) || grpc < 1 || grpc > 65530) throw invalid(`invalid listen port ${grpc}: the manager also needs the five ports above it`);
-  return { grpc, etcdClient: grpc + 2, etcdPeer: grpc + 3, natsClient: grpc + 4, natsCluster: grpc + 5 };
+  const o = PORT_OFFSETS;
+  return { grpc, etcdClient: grpc + o.etcdClient, etcdPeer: grpc + o.etcdPeer, natsClient: grpc + o.natsClient, natsCluster: grpc + o.natsCluster };
 }
 
 export const swarmDir = (dataRoot: string) => join(dataRoot, 'swarm');

@@ -26,6 +26,8 @@ export class NatsServer {
       command: opts.binary ?? NATS_BINARY,
       args: ['-c', config.configFile],
       stateDir: config.stateDir,
+      // A manager is its daemon and its store member together: when one dies, so does the other.
+      dieWithParent: true,
       probe: async () => {
         const nc = await connect({ servers: this.url, token: config.token, timeout: 1000, reconnect: false, ignoreClusterUpdates: true });
         await nc.close();

@@ -22,6 +22,16 @@ export interface EtcdStoreOptions {
   maxTxnBytes?: number;
   /** Objects per page when listing (default 1000). */
   pageSize?: number;
+  /** What the managers' Raft group allows now (absent: everything, linearizable reads). */
+  gate?: StoreGate;
+}
+
+/** How a store learns whether its etcd member can commit, from a monitor of the Raft group. */
+export interface StoreGate {
+  /** Resolves when a write may be sent; throws UNAVAILABLE at once when quorum is lost. */
+  beforeWrite(): Promise<void>;
+  /** True while this member has no quorum: reads come from its own copy (which may be stale). */
+  serializableReads(): boolean;
 }
 
 const log = logger('store');
@@ -61,7 +71,10 @@ export class EtcdStore extends BatchStore {
     this.maxTxnOps = opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
     this.maxTxnBytes = opts.maxTxnBytes ?? DEFAULT_MAX_REQUEST_BYTES - 512 * 1024;
     this.pageSize = opts.pageSize ?? 1000;
+    this.gate = opts.gate;
   }
+
+  private readonly gate?: StoreGate;
 
   /** A store with its own client to `endpoints`. */
   static connect(endpoints: string[], opts: EtcdStoreOptions & EtcdClientOptions = {}): EtcdStore {
@@ -72,7 +85,7 @@ export class EtcdStore extends BatchStore {
     const key = objectKey(checkKind(kind), checkId(kind, id));
     this.checkOpen();
     try {
-      const res = await this.client.kv.range({ key: b(key) }, deadline(this.timeoutMs));
+      const res = await this.client.kv.range({ key: b(key), serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs));
       const kv = res.kvs[0];
       return kv ? decode<T>(kv.value, Number(kv.mod_revision)) : undefined;
     } catch (e) {
@@ -133,7 +146,7 @@ export class EtcdStore extends BatchStore {
           const items: StoredObject[] = [];
           let from = prefix;
           for (;;) {
-            const res = await this.client.kv.range({ key: b(from), range_end: b(prefixEnd(prefix)), limit: this.pageSize, revision: revision ?? 0 }, deadline(this.timeoutMs));
+            const res = await this.client.kv.range({ key: b(from), range_end: b(prefixEnd(prefix)), limit: this.pageSize, revision: revision ?? 0, serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs));
             revision ??= Number(res.header.revision);
             for (const kv of res.kvs) items.push(decode(kv.value, Number(kv.mod_revision)));
             if (!res.more || res.kvs.length === 0) break;
@@ -242,6 +255,7 @@ export class EtcdStore extends BatchStore {
    */
   private async commit(ops: PreparedOp[], results: BatchResult[], atomic: boolean): Promise<void> {
     let pending = ops;
+    await this.gate?.beforeWrite();
     for (let attempt = 0; pending.length > 0; attempt++) {
       const names = await this.namesToFree(pending);
       const early = new Map<number, ShoalError>();

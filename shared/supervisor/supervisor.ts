@@ -37,7 +37,16 @@ export interface SupervisorOptions {
   stopGraceMs?: number;
   /** Failed attempts before the first start gives up (default 3); after a first success it never does. */
   startAttempts?: number;
+  /**
+   * Kill the child when the daemon dies, even by SIGKILL (the kernel's parent-death signal, set
+   * by util-linux setpriv before it execs the child). For members of a group, such as a
+   * manager's etcd: a dead daemon must not leave its vote behind.
+   */
+  dieWithParent?: boolean;
 }
+
+/** setpriv execs the command with PR_SET_PDEATHSIG set, so the pid stays the child's. */
+export const SETPRIV = '/usr/bin/setpriv';
 
 export type SupervisorState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
 
@@ -78,6 +87,7 @@ export class Supervisor extends EventEmitter {
       stableAfterMs: 10_000,
       stopGraceMs: 5_000,
       startAttempts: 3,
+      dieWithParent: false,
       ...options,
     };
     this.logFile = join(options.stateDir, `${options.name}.log`);
@@ -210,7 +220,8 @@ export class Supervisor extends EventEmitter {
     let proc: ChildProcess;
     try {
       // Own process group: a ^C meant for the daemon does not reach the child; the daemon stops it.
-      proc = spawn(this.opts.command, this.opts.args, { stdio: ['ignore', fd, fd], detached: true, env: this.opts.env ?? process.env, cwd: this.opts.cwd });
+      const [cmd, args] = this.opts.dieWithParent ? [SETPRIV, ['--pdeathsig', 'KILL', '--', this.opts.command, ...this.opts.args]] : [this.opts.command, this.opts.args];
+      proc = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true, env: this.opts.env ?? process.env, cwd: this.opts.cwd });
     } finally {
       closeSync(fd);
     }

@@ -63,6 +63,10 @@ export class Daemon {
       ),
       events: engine.events,
       dataKey: () => membership.manager().dataKey,
+      managerStatus: (n) => membership.manager().managerStatus(n),
+      // A promoted node joins the Raft group itself once it sees its new role (membership.applyRole).
+      promote: async () => undefined,
+      demote: async (n) => membership.manager().checkRemoval(n.ID, `demote node ${n.ID}`),
       newId: newSwarmId,
       now: () => new Date(),
     };
