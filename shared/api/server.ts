@@ -82,7 +82,11 @@ export class ApiServer {
     const server = https.createServer({ ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', keepAliveTimeout: 60_000, allowHalfOpen: true }, (req, res) => void this.handle(req, res));
     // The TLS socket wraps the TCP one; close() must be able to end both.
     server.on('secureConnection', (s: Duplex) => this.track(s));
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, s: Duplex & { remoteAddress?: string }) => this.log.info({ remote: s.remoteAddress, code: err.code, reason: err.message }, 'TLS handshake refused'));
+    // A client certificate from another CA shows only as authorizationError: node verifies it
+    // after the handshake and closes the connection without an alert.
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, s: Duplex & { remoteAddress?: string; authorizationError?: Error | string }) =>
+      this.log.info({ remote: s.remoteAddress, reason: s.authorizationError ? String(s.authorizationError) : `${err.code ?? ''} ${err.message}`.trim() }, 'TLS handshake refused'),
+    );
     return server;
   }
 

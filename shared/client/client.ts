@@ -76,8 +76,10 @@ export class EngineClient {
   private unreachable(e: NodeJS.ErrnoException, cancelled = false): ShoalError {
     const why = describeTlsError(e);
     if (why !== undefined) return new ShoalError('PERMISSION_DENIED', `TLS connection to ${this.host} failed: ${why}`, { cause: e });
-    // A TLS daemon drops a plain HTTP request without an answer.
-    if (!this.tls && this.dest.socketPath === undefined && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
+    if (this.dest.socketPath === undefined && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
+      // Node's TLS server closes, without an alert, a connection whose certificate its CA did not
+      // sign (the check follows the handshake), and drops plain HTTP the same way.
+      if (this.tls) return new ShoalError('PERMISSION_DENIED', `TLS connection to ${this.host} failed: the daemon closed the connection without an answer (${e.message}); it drops clients whose certificate its --tlscacert did not sign`, { cause: e });
       return new ShoalError('PERMISSION_DENIED', `${this.host} closed the connection without an answer (${e.message}); a shoald on tcp:// requires TLS: give --tlsverify with --tlscacert, --tlscert and --tlskey`, { cause: e });
     }
     return new ShoalError(cancelled ? 'CANCELLED' : 'UNAVAILABLE', `cannot reach shoald at ${this.host}: ${e.message}`, { cause: e });
