@@ -1,12 +1,21 @@
 // The cluster root CA: an ECDSA P-256 key and a self-signed certificate (CN swarm-ca).
 // It signs node certificates from CSRs; the node's identity (ID, role, cluster) comes from
-// the CA's decision, never from what the CSR asks for.
+// the CA's decision, never from what the CSR asks for. During a root rotation the new root
+// signs with its cross-signed copy attached (withIntermediates), so that nodes still trusting
+// the old root can verify what it signs.
 import { promises as fs } from 'node:fs';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { invalid, notFound, precondition } from '../../shared/errors';
 import { writeFileAtomic } from '../../shared/fsutil';
+import {
+  CERT_BACKDATE_MS,
+  issuerInfoOf,
+  joinPem,
+  parseCertificates,
+  type IssuerInfo,
+} from '../../shared/rpc/pki';
 import {
   certificateDigest,
   certificateMatchesKey,
@@ -31,8 +40,6 @@ export const ROOT_CA_CN = 'swarm-ca';
 export const DEFAULT_ROOT_CA_VALIDITY_MS = 20 * 365 * DAY_MS;
 /** Docker's default SwarmSpec.CAConfig.NodeCertExpiry: 90 days. */
 export const DEFAULT_NODE_CERT_EXPIRY_MS = 90 * DAY_MS;
-/** Certificates start an hour back, so a node whose clock is a little behind accepts them. */
-const BACKDATE_MS = 60 * 60 * 1000;
 
 export const ROOT_CA_CERT_FILE = 'swarm-root-ca.crt';
 export const ROOT_CA_KEY_FILE = 'swarm-root-ca.key';
@@ -50,7 +57,7 @@ export interface IssueOptions {
 
 export interface IssuedCertificate {
   certPem: string;
-  /** The node certificate and any intermediates (none: nodes are signed by the root). */
+  /** The node certificate and the CA's intermediates (the cross-signed root during a rotation). */
   chainPem: string;
   serialNumber: string;
   notBefore: Date;
@@ -73,6 +80,8 @@ function randomSerial(): string {
   return b.toString('hex');
 }
 
+const CA_KEY_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+
 export class RootCA {
   /** SHA-256 of the certificate's DER, hex: what join tokens pin. */
   readonly digest: string;
@@ -82,9 +91,51 @@ export class RootCA {
     readonly certPem: string,
     readonly keyPem: string,
     private readonly key: webcrypto.CryptoKey,
+    /** PEM attached after every certificate it issues ('' for none). */
+    readonly intermediatesPem = '',
   ) {
     this.digest = certificateDigest(certPem);
     this.notAfter = new Date(parseCertificate(certPem).validTo);
+  }
+
+  /** This CA, attaching `pem` (e.g. its cross-signed copy) to what it issues. */
+  withIntermediates(pem: string): RootCA {
+    return new RootCA(this.certPem, this.keyPem, this.key, joinPem(pem));
+  }
+
+  /** The issuer that certificates it signs name (Docker's TLSInfo CertIssuer*). */
+  get issuer(): IssuerInfo {
+    return issuerInfoOf(this.certPem);
+  }
+
+  /**
+   * `newRootPem` signed by this root: the same subject and key, so what the new root signs
+   * verifies through it up to this one. Valid while both are.
+   */
+  async crossSign(newRootPem: string, opts: { now?: Date } = {}): Promise<string> {
+    const now = opts.now ?? new Date();
+    const next = new x509.X509Certificate(newRootPem);
+    const self = new x509.X509Certificate(this.certPem);
+    if (now >= this.notAfter) throw precondition('the current root CA certificate has expired: it cannot cross-sign a new one');
+    const bc = next.getExtension(x509.BasicConstraintsExtension);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: randomSerial(),
+      // The subject's exact bytes: nodes compare issuers by them (TLSInfo.CertIssuerSubject).
+      subject: new x509.Name(next.subjectName.toArrayBuffer()),
+      issuer: new x509.Name(self.subjectName.toArrayBuffer()),
+      notBefore: new Date(Math.max(next.notBefore.getTime(), self.notBefore.getTime())),
+      notAfter: new Date(Math.min(next.notAfter.getTime(), self.notAfter.getTime())),
+      publicKey: next.publicKey,
+      signingKey: this.key,
+      signingAlgorithm: EC_ALGORITHM,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, bc?.pathLength, true),
+        new x509.KeyUsagesExtension(CA_KEY_USAGES, true),
+        await x509.SubjectKeyIdentifierExtension.create(next.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(self.publicKey),
+      ],
+    });
+    return cert.toString('pem');
   }
 
   /** A new root, in memory (save() writes it). */
@@ -96,11 +147,11 @@ export class RootCA {
       keys,
       serialNumber: randomSerial(),
       signingAlgorithm: EC_ALGORITHM,
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      notBefore: new Date(now.getTime() - CERT_BACKDATE_MS),
       notAfter: new Date(now.getTime() + (opts.validityMs ?? DEFAULT_ROOT_CA_VALIDITY_MS)),
       extensions: [
         new x509.BasicConstraintsExtension(true, 1, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(CA_KEY_USAGES, true),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
@@ -108,10 +159,14 @@ export class RootCA {
   }
 
   /** A root from its PEMs (e.g. as the store keeps them, so every manager can sign). */
-  static async fromPem(certPem: string, keyPem: string): Promise<RootCA> {
-    const cert = parseCertificate(certPem, 'root CA certificate');
+  static async fromPem(certPem: string, keyPem: string, opts: { now?: Date } = {}): Promise<RootCA> {
+    const certs = parseCertificates(certPem, 'root CA certificate');
+    if (certs.length !== 1) throw invalid(`invalid root CA certificate: want one PEM certificate, got ${certs.length}`);
+    const cert = certs[0];
     if (!cert.ca) throw invalid('invalid root CA certificate: not a CA');
     if (!cert.checkIssued(cert) || !cert.verify(cert.publicKey)) throw invalid('invalid root CA certificate: not self-signed');
+    const now = opts.now ?? new Date();
+    if (now < new Date(cert.validFrom) || now >= new Date(cert.validTo)) throw invalid(`invalid root CA certificate: not valid now (${cert.validFrom} to ${cert.validTo})`);
     const key = await importPrivateKeyPem(keyPem);
     const jwk = await webcrypto.subtle.exportKey('jwk', key);
     const pub = await webcrypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, EC_ALGORITHM, true, ['verify']);
@@ -180,8 +235,9 @@ export class RootCA {
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       subject: [{ CN: [opts.nodeId] }, { OU: [ROLE_OU[opts.role]] }, { O: [opts.clusterId] }],
-      issuer: caCert.subjectName,
-      notBefore: new Date(now.getTime() - BACKDATE_MS),
+      // The subject's exact bytes (a root made elsewhere may use PrintableString): TLSInfo compares them.
+      issuer: new x509.Name(caCert.subjectName.toArrayBuffer()),
+      notBefore: new Date(now.getTime() - CERT_BACKDATE_MS),
       notAfter,
       publicKey: csr.publicKey,
       signingKey: this.key,
@@ -196,7 +252,7 @@ export class RootCA {
       ],
     });
     const certPem = cert.toString('pem');
-    return { certPem, chainPem: certPem, serialNumber: cert.serialNumber, notBefore: cert.notBefore, notAfter: cert.notAfter };
+    return { certPem, chainPem: joinPem(certPem, this.intermediatesPem), serialNumber: cert.serialNumber, notBefore: cert.notBefore, notAfter: cert.notAfter };
   }
 
   /** Key, certificate and root for a node on this host (the first manager at swarm init has nobody to ask). */

@@ -2,7 +2,7 @@
 // joiner presents. The format lives in shared/rpc/jointoken.ts (the joiner parses it too).
 import { timingSafeEqual } from 'node:crypto';
 import { ShoalError } from '../../shared/errors';
-import { formatJoinToken, parseJoinToken, randomJoinSecret, type NodeRole } from '../../shared/rpc';
+import { certificateDigest, formatJoinToken, parseJoinToken, randomJoinSecret, type NodeRole } from '../../shared/rpc';
 
 export interface JoinTokens {
   worker: string;
@@ -41,4 +41,11 @@ export function matchJoinToken(presented: string, tokens: JoinTokens): NodeRole 
   if (isManager) return 'manager';
   if (isWorker) return 'worker';
   throw new ShoalError('PERMISSION_DENIED', 'invalid join token');
+}
+
+/** The same tokens (same secrets) pinning another root: after a root rotation, joiners must be shown the new root. */
+export function repinJoinTokens<T extends { Worker?: string; Manager?: string }>(tokens: T, rootPem: string): T {
+  const digest = certificateDigest(rootPem);
+  const repin = (t: string | undefined) => (t ? formatJoinToken(digest, parseJoinToken(t).secret) : t);
+  return { ...tokens, Worker: repin(tokens.Worker), Manager: repin(tokens.Manager) };
 }

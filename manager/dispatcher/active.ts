@@ -104,6 +104,12 @@ export class ActiveDispatcher {
     signal.throwIfAborted();
   }
 
+  /** NOT_FOUND unless the node is in the cluster (the store is asked when the index has not seen it yet: a node that just joined). */
+  async requireMember(nodeId: string): Promise<void> {
+    if (this.index.nodes.has(nodeId) || (await this.opts.store.get('nodes', nodeId))) return;
+    throw notRegistered(nodeId);
+  }
+
   periodMs(): number {
     return heartbeatPeriodMs(this.index.cluster, this.opts.defaultHeartbeatPeriodMs);
   }

@@ -101,42 +101,44 @@ export class Dispatcher implements DispatcherHandlers {
     return p;
   }
 
-  private async run(ctx: CallContext): Promise<ActiveDispatcher> {
+  /** The running dispatcher, once the calling node is known to still be in the cluster (a removed node's certificate opens nothing). */
+  private async run(ctx: CallContext, peer: NodeIdentity): Promise<ActiveDispatcher> {
     const run = this.active;
     if (!run) throw unavailable('this manager is not dispatching (it is not the leader): try another manager');
     await run.ready(ctx.signal);
+    await run.requireMember(peer.nodeId);
     return run;
   }
 
   async *session(req: SessionRequest, ctx: CallContext): AsyncGenerator<SessionMessage> {
     const peer = this.peer(ctx);
-    yield* (await this.run(ctx)).session(peer.nodeId, req, ctx);
+    yield* (await this.run(ctx, peer)).session(peer.nodeId, req, ctx);
   }
 
   async heartbeat(req: HeartbeatRequest, ctx: CallContext): Promise<HeartbeatResponse> {
     const peer = this.peer(ctx);
-    return (await this.run(ctx)).heartbeat(peer.nodeId, req);
+    return (await this.run(ctx, peer)).heartbeat(peer.nodeId, req);
   }
 
   async *assignments(req: AssignmentsRequest, ctx: CallContext): AsyncGenerator<AssignmentsMessage> {
     const peer = this.peer(ctx);
-    yield* (await this.run(ctx)).assignments(peer.nodeId, req, ctx);
+    yield* (await this.run(ctx, peer)).assignments(peer.nodeId, req, ctx);
   }
 
   async updateTaskStatus(req: UpdateTaskStatusRequest, ctx: CallContext): Promise<UpdateTaskStatusResponse> {
     const peer = this.peer(ctx);
-    await (await this.run(ctx)).updateTaskStatus(peer.nodeId, req);
+    await (await this.run(ctx, peer)).updateTaskStatus(peer.nodeId, req);
     return {};
   }
 
   async attachNetwork(req: AttachNetworkRequest, ctx: CallContext): Promise<AttachNetworkResponse> {
     const peer = this.peer(ctx);
-    return { attachmentId: await (await this.run(ctx)).attachNetwork(peer.nodeId, req) };
+    return { attachmentId: await (await this.run(ctx, peer)).attachNetwork(peer.nodeId, req) };
   }
 
   async detachNetwork(req: DetachNetworkRequest, ctx: CallContext): Promise<DetachNetworkResponse> {
     const peer = this.peer(ctx);
-    await (await this.run(ctx)).detachNetwork(peer.nodeId, req);
+    await (await this.run(ctx, peer)).detachNetwork(peer.nodeId, req);
     return {};
   }
 }

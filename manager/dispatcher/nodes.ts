@@ -117,6 +117,7 @@ export async function changeNode(store: ClusterStore, nodeId: string, change: (n
   }
 }
 
+/** A call from a node that is not (any more) in the cluster: its certificate may still be valid, but it gets nothing. */
 export function notRegistered(nodeId: string): ShoalError {
   return new ShoalError('NOT_FOUND', `node ${nodeId} is not registered in this cluster (removed?): join it again`);
 }

@@ -1,4 +1,5 @@
-// What the manager runs while it leads: the orchestrator, allocator, scheduler and task reaper.
+// What the manager runs while it leads: the orchestrator, allocator, scheduler, task reaper
+// and the CA rotation reconciler.
 // They never call each other; each watches the store and hands work on through it, so they
 // start and stop together but in any order. The manager calls start() with its Leadership's
 // signal when it wins the election; losing leadership (the signal aborting) stops them all.
@@ -10,6 +11,7 @@ import { Orchestrator } from '../orchestrator';
 import type { IdGen } from '../orchestrator/plan';
 import { TaskReaper } from '../reaper';
 import { SchedulerLoop } from '../scheduler/loop';
+import { CARotationReconciler } from '../ca/reconciler';
 import { systemClock, type Clock } from './clock';
 import { SharedWatchStore } from './hub';
 import type { LoopOptions, ReconcileLoop } from './loop';
@@ -33,6 +35,7 @@ export class LeaderComponents {
   readonly allocator: Allocator;
   readonly scheduler: SchedulerLoop;
   readonly reaper: TaskReaper;
+  readonly caRotation: CARotationReconciler;
   /** The one watch the loops share. */
   private readonly hub: SharedWatchStore;
   private readonly log: Logger;
@@ -46,10 +49,11 @@ export class LeaderComponents {
     this.allocator = new Allocator(base);
     this.scheduler = new SchedulerLoop({ ...base, chunk: opts.schedulerChunk });
     this.reaper = new TaskReaper(base);
+    this.caRotation = new CARotationReconciler(base);
   }
 
   private get loops(): ReconcileLoop[] {
-    return [this.orchestrator, this.allocator, this.scheduler, this.reaper];
+    return [this.orchestrator, this.allocator, this.scheduler, this.reaper, this.caRotation];
   }
 
   /**

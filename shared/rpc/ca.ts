@@ -1,7 +1,7 @@
 // NodeCA (proto/ca.proto): message types, a typed client, and how a server registers an
 // implementation. The implementation itself lives in manager/ca.
-import { RpcClient, type UnaryCallOptions } from './client';
-import { methodDefinition, type RpcServer, type UnaryHandler } from './server';
+import { RpcClient, type StreamCallOptions, type UnaryCallOptions } from './client';
+import { methodDefinition, type RpcServer, type StreamHandler, type UnaryHandler } from './server';
 
 export type GetRootCACertificateRequest = Record<string, never>;
 
@@ -36,7 +36,26 @@ export interface RenewNodeCertificateRequest {
 }
 
 export interface RenewNodeCertificateResponse {
+  /** PEM: node certificate, then any intermediates. */
   certificateChain: string;
+  /** PEM: the root(s) to trust from now on; empty: keep the current ones. */
+  trustRoot: string;
+}
+
+export interface WatchNodeCertificateRequest {
+  /** PEM: the root(s) the caller trusts now (reported as its TLSInfo.TrustRoot). */
+  trustRoot: string;
+}
+
+/** What a node should hold; it renews at once when it holds something else. */
+export interface NodeCertificateState {
+  trustRoot: string;
+  /** Standard base64 of the signing CA's raw subject (DER). */
+  issuerSubject: string;
+  /** Standard base64 of the signing CA's SubjectPublicKeyInfo (DER). */
+  issuerPublicKey: string;
+  role: 'manager' | 'worker';
+  rotating: boolean;
 }
 
 export interface NodeCAHandlers {
@@ -44,17 +63,20 @@ export interface NodeCAHandlers {
   issueNodeCertificate: UnaryHandler<IssueNodeCertificateRequest, IssueNodeCertificateResponse>;
   /** Called only with a verified peer (ctx.peer is set). */
   renewNodeCertificate: UnaryHandler<RenewNodeCertificateRequest, RenewNodeCertificateResponse>;
+  /** Called only with a verified peer (ctx.peer is set). */
+  watchNodeCertificate: StreamHandler<WatchNodeCertificateRequest, NodeCertificateState>;
 }
 
-/** Serve NodeCA: joining needs no client certificate, renewal does. */
+/** Serve NodeCA: joining needs no client certificate, renewal and the watch do. */
 export function addNodeCAService(server: RpcServer, impl: NodeCAHandlers): void {
-  server.addService('ca', impl, { peerRequired: ['renewNodeCertificate'] });
+  server.addService('ca', impl, { peerRequired: ['renewNodeCertificate', 'watchNodeCertificate'] });
 }
 
 const md = {
   getRoot: methodDefinition<GetRootCACertificateRequest, GetRootCACertificateResponse>('ca', 'GetRootCACertificate'),
   issue: methodDefinition<IssueNodeCertificateRequest, IssueNodeCertificateResponse>('ca', 'IssueNodeCertificate'),
   renew: methodDefinition<RenewNodeCertificateRequest, RenewNodeCertificateResponse>('ca', 'RenewNodeCertificate'),
+  watch: methodDefinition<WatchNodeCertificateRequest, NodeCertificateState>('ca', 'WatchNodeCertificate'),
 };
 
 export class NodeCAClient {
@@ -70,5 +92,9 @@ export class NodeCAClient {
 
   renewNodeCertificate(req: Partial<RenewNodeCertificateRequest> & Pick<RenewNodeCertificateRequest, 'csr'>, opts?: UnaryCallOptions): Promise<RenewNodeCertificateResponse> {
     return this.rpc.unary(md.renew, { addr: '', ...req }, opts);
+  }
+
+  watchNodeCertificate(req: WatchNodeCertificateRequest, opts?: StreamCallOptions): AsyncGenerator<NodeCertificateState, void, undefined> {
+    return this.rpc.stream(md.watch, req, opts);
   }
 }

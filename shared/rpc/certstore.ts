@@ -2,9 +2,14 @@
 // The three files change together (a renewal brings a new key and a new certificate), so
 // `certificates` is a symlink to a directory written in full, swapped with one rename:
 // a crash leaves the old set or the new one, never a key that does not match its certificate.
+//
+// The store is the node's source of truth for its credentials: what a save writes also reaches
+// every live TlsIdentity made from credentials loaded from the same directory (the way grpc's
+// file-watcher certificate provider follows its files), so the manager's server and the
+// agent's channels present a renewed certificate without being told by whoever renewed it.
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { internal } from '../errors';
 import type { NodeCredentials } from './credentials';
 
@@ -17,13 +22,54 @@ export interface CertPaths {
 
 const LINK = 'certificates';
 
+/** Where loaded credentials came from (a hidden property: they compare and print as before). */
+const STORE_DIR = Symbol('shoal.certstore.dir');
+
+/** What follows a store: a TlsIdentity (kept weakly, so a stopped one can be collected). */
+export interface CredentialsFollower {
+  update(creds: NodeCredentials): void;
+}
+
+const followers = new Map<string, Set<WeakRef<CredentialsFollower>>>();
+
+/** The state directory credentials were loaded from, if loadNodeCredentials made them. */
+export function credentialsStoreDir(creds: NodeCredentials): string | undefined {
+  return (creds as { [STORE_DIR]?: string })[STORE_DIR];
+}
+
+/** Keep `f` updated with what is saved in `stateDir` from now on. */
+export function followNodeCredentials(stateDir: string, f: CredentialsFollower): void {
+  const dir = resolve(stateDir);
+  let set = followers.get(dir);
+  if (!set) followers.set(dir, (set = new Set()));
+  set.add(new WeakRef(f));
+}
+
+function notifyFollowers(stateDir: string, creds: NodeCredentials): void {
+  const dir = resolve(stateDir);
+  const set = followers.get(dir);
+  if (!set) return;
+  for (const ref of set) {
+    const f = ref.deref();
+    if (f) f.update(creds);
+    else set.delete(ref);
+  }
+  if (set.size === 0) followers.delete(dir);
+}
+
+function tagged(creds: NodeCredentials, stateDir: string): NodeCredentials {
+  const out = { keyPem: creds.keyPem, certPem: creds.certPem, caPem: creds.caPem };
+  Object.defineProperty(out, STORE_DIR, { value: resolve(stateDir), enumerable: false });
+  return out;
+}
+
 /** The paths (stable across renewals: they go through the symlink). */
 export function certPaths(stateDir: string): CertPaths {
   const dir = join(stateDir, LINK);
   return { dir, key: join(dir, 'swarm-node.key'), cert: join(dir, 'swarm-node.crt'), ca: join(dir, 'swarm-root-ca.crt') };
 }
 
-/** Write all three files, then switch to them at once. The key is 0600. */
+/** Write all three files, then switch to them at once (the key is 0600); then tell the store's followers. */
 export async function saveNodeCredentials(stateDir: string, creds: NodeCredentials): Promise<CertPaths> {
   await fs.mkdir(stateDir, { recursive: true });
   const suffix = randomBytes(4).toString('hex');
@@ -52,6 +98,7 @@ export async function saveNodeCredentials(stateDir: string, creds: NodeCredentia
     await fs.rm(dir, { recursive: true, force: true });
     throw internal(`cannot save node certificates under ${stateDir}: ${(e as Error).message}`, e);
   }
+  notifyFollowers(stateDir, tagged(creds, stateDir));
   return certPaths(stateDir);
 }
 
@@ -69,7 +116,7 @@ export async function loadNodeCredentials(stateDir: string): Promise<NodeCredent
   const p = certPaths(stateDir);
   try {
     const [keyPem, certPem, caPem] = await Promise.all([fs.readFile(p.key, 'utf8'), fs.readFile(p.cert, 'utf8'), fs.readFile(p.ca, 'utf8')]);
-    return { keyPem, certPem, caPem };
+    return tagged({ keyPem, certPem, caPem }, stateDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

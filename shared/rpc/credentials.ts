@@ -5,6 +5,7 @@ import { ChannelCredentials, credentials, experimental, ServerCredentials, type 
 import type { PeerCertificate } from 'node:tls';
 import { ShoalError } from '../errors';
 import { identityFromSubject, ROLE_OU, type NodeIdentity, type NodeRole } from './pki';
+import { credentialsStoreDir, followNodeCredentials } from './certstore';
 
 /** A node's TLS material, all PEM. `certPem` is the node certificate followed by any intermediates. */
 export interface NodeCredentials {
@@ -19,7 +20,8 @@ type IdentityListener = experimental.IdentityCertificateUpdateListener;
 /**
  * The node's current credentials, as a grpc-js certificate provider: servers and channels
  * built on it pick up a renewed certificate (update()) for every new connection, without
- * a restart.
+ * a restart. One made from credentials that loadNodeCredentials read also follows that
+ * store: a later saveNodeCredentials there updates it (see certstore.ts).
  */
 export class TlsIdentity implements experimental.CertificateProvider {
   private creds: NodeCredentials;
@@ -28,13 +30,18 @@ export class TlsIdentity implements experimental.CertificateProvider {
 
   constructor(creds: NodeCredentials) {
     this.creds = creds;
+    const dir = credentialsStoreDir(creds);
+    if (dir) followNodeCredentials(dir, this);
   }
 
   get current(): NodeCredentials {
     return this.creds;
   }
 
+  /** Use these credentials for new connections; the same ones again change nothing. */
   update(creds: NodeCredentials): void {
+    const c = this.creds;
+    if (c.keyPem === creds.keyPem && c.certPem === creds.certPem && c.caPem === creds.caPem) return;
     this.creds = creds;
     for (const l of this.caListeners) l(this.caUpdate());
     for (const l of this.idListeners) l(this.idUpdate());
@@ -124,7 +131,9 @@ export function untrustedCredentials(): ChannelCredentials {
  */
 export function peerIdentity(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>): NodeIdentity | undefined {
   const cert = call.getAuthContext()?.sslPeerCertificate;
-  return cert ? identityFromSubject(cert.subject) : undefined;
+  const id = cert ? identityFromSubject(cert.subject) : undefined;
+  if (id && cert?.raw) Object.defineProperty(id, 'certificate', { value: cert.raw, enumerable: false });
+  return id;
 }
 
 /** The peer, or PERMISSION_DENIED when there is none or it lacks one of the roles. */

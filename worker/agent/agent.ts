@@ -4,7 +4,7 @@
 import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
 import { Bus } from '../../shared/bus';
-import { TlsIdentity, loadNodeCredentials, type DispatcherClient } from '../../shared/rpc';
+import { TlsIdentity, loadNodeCredentials, type DispatcherClient, type NodeCredentials, type NodeRole } from '../../shared/rpc';
 import { unavailable } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
 import { TaskManager, TASK_ID_LABEL, type AgentTask } from './tasks';
@@ -14,8 +14,17 @@ import { swarmNetworking } from './tasks/networking';
 import { SwarmNetworkFollower } from './session/networks';
 import { NetworkAttachments } from './session/attachments';
 import { TaskSecrets } from './secrets';
+import { NodeCertificates, heldCertificate } from './certs';
 
 const log = logger('agent');
+
+function certRole(creds: NodeCredentials): NodeRole | undefined {
+  try {
+    return heldCertificate(creds).role;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface AgentOptions {
   engine: Engine;
@@ -32,6 +41,7 @@ export class Agent {
   private readonly ac = new AbortController();
   private tasks?: TaskManager;
   private session?: AgentSession;
+  private certs?: NodeCertificates;
   private bus?: Promise<Bus | undefined>;
 
   constructor(private readonly opts: AgentOptions) {}
@@ -88,12 +98,23 @@ export class Agent {
         }
       },
     };
-    const session = new AgentSession({ identity: new TlsIdentity(creds), managers: this.opts.managers, executor, description: () => gatherNodeDescription({ hostname: nodeName }) });
+    const identity = new TlsIdentity(creds);
+    const session = new AgentSession({ identity, managers: this.opts.managers, executor, description: () => gatherNodeDescription({ hostname: nodeName }) });
     session.onState((s) => {
       if (s.state === 'connected' && s.bus && !this.bus) this.bus = this.serveLogs(s.bus);
     });
     session.start(signal);
     this.session = session;
+    // The certificate renews itself (on schedule, and when the managers want a new root or role)
+    // into the same identity: the session keeps its connection, new connections use the new one.
+    const certs = new NodeCertificates({ identity, stateDir: this.opts.stateDir, managers: () => session.managers.list(), addr: local });
+    let role = certRole(creds);
+    certs.onRenewed((r) => {
+      if (role && r.role !== role) log.warn({ from: role, to: r.role }, "the node's certificate now names another role; the daemon runs as it did until it is restarted");
+      role = r.role;
+    });
+    certs.start(signal);
+    this.certs = certs;
     engine.networks.setSwarmAttacher(attachments);
     log.info({ nodeId, managers: this.opts.managers }, 'agent started');
   }
@@ -126,6 +147,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.opts.engine.networks.setSwarmAttacher(undefined);
     this.ac.abort();
+    await this.certs?.stop().catch(() => undefined);
     await this.session?.stop().catch(() => undefined);
     await this.tasks?.close().catch(() => undefined);
     const bus = await this.bus?.catch(() => undefined);

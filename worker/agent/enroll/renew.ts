@@ -1,5 +1,6 @@
-// Renewing the node certificate over mTLS before it expires: a fresh key each time, the
-// same node ID, and the role the managers now want (promote/demote land here).
+// Renewing the node certificate over mTLS: a fresh key each time, the same node ID, the role
+// the managers now want (promote/demote land here), and the root the cluster now trusts (a
+// root rotation lands here). The schedule and the triggers live in worker/agent/certs.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShoalError, errorMessage } from '../../../shared/errors';
 import { logger } from '../../../shared/log';
@@ -15,6 +16,7 @@ import {
   type RpcClient,
   type TlsIdentity,
 } from '../../../shared/rpc';
+import { joinPem } from '../../../shared/rpc/pki';
 import type { EnrollResult } from './enroll';
 
 const log = logger('enroll');
@@ -31,11 +33,16 @@ export interface RenewOptions {
   timeoutMs?: number;
 }
 
+/**
+ * One renewal: a new key and CSR, the manager's certificate for it, checked against the root
+ * the manager says to trust from now on (the channel that brought it is authenticated by the
+ * current root). Saved as one set, then swapped into the live identity.
+ */
 export async function renewCertificate(opts: RenewOptions): Promise<EnrollResult> {
-  const { caPem } = opts.identity.current;
-  const before = verifyNodeCertificate(opts.identity.current.certPem, caPem);
+  const before = verifyNodeCertificate(opts.identity.current.certPem, opts.identity.current.caPem);
   const keys = await generateKeyPair();
   const res = await new NodeCAClient(opts.rpc).renewNodeCertificate({ csr: await createCsrPem(keys), addr: opts.addr ?? '' }, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+  const caPem = res.trustRoot ? joinPem(res.trustRoot) : opts.identity.current.caPem;
   const cert = verifyNodeCertificate(res.certificateChain, caPem);
   if (cert.nodeId !== before.nodeId || cert.clusterId !== before.clusterId) {
     throw new ShoalError('PERMISSION_DENIED', `renewal returned a certificate for ${cert.nodeId} in ${cert.clusterId}, not ${before.nodeId} in ${before.clusterId}`);
@@ -52,11 +59,12 @@ export async function renewCertificate(opts: RenewOptions): Promise<EnrollResult
 /**
  * How long to wait before renewing: a random point between 50% and 80% of the certificate's
  * lifetime (as swarmkit does, so that nodes joined together do not renew together); 0 when
- * that point has passed.
+ * that point has passed. The lifetime starts `backdateMs` after notBefore (when the CA issued
+ * it: CERT_BACKDATE_MS for shoal's CA), so a short certificate is not renewed at once.
  */
-export function renewalDelayMs(notBefore: Date, notAfter: Date, now: Date = new Date(), random: () => number = Math.random): number {
-  const life = notAfter.getTime() - notBefore.getTime();
-  const at = notBefore.getTime() + life * (0.5 + 0.3 * random());
+export function renewalDelayMs(notBefore: Date, notAfter: Date, now: Date = new Date(), random: () => number = Math.random, backdateMs = 0): number {
+  const issued = Math.min(notBefore.getTime() + backdateMs, notAfter.getTime());
+  const at = issued + (notAfter.getTime() - issued) * (0.5 + 0.3 * random());
   return Math.max(0, at - now.getTime());
 }
 
@@ -72,7 +80,11 @@ export interface RenewLoopOptions extends Omit<RenewOptions, 'rpc' | 'signal'> {
   onRenewed?: (result: EnrollResult) => void;
 }
 
-/** Renew whenever renewalDelayMs says, retrying failures, until the signal aborts. */
+/**
+ * Renew whenever renewalDelayMs says (measured from notBefore), retrying failures, until the
+ * signal aborts. The node's own loop is NodeCertificates (worker/agent/certs), which also
+ * renews when told and measures from issuance.
+ */
 export async function renewLoop(opts: RenewLoopOptions): Promise<void> {
   let failures = 0;
   try {
