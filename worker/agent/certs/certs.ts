@@ -36,6 +36,8 @@ export interface RenewedCertificate extends EnrollResult {
   reason: string;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A manager that is older than this contract: renew on schedule only, and ask again much later. */
 const UNSUPPORTED_WATCH_RETRY_MS = 60_000;
 
@@ -120,12 +122,15 @@ export class NodeCertificates {
       if (delay > 0) {
         const ac = new AbortController();
         const both = AbortSignal.any([signal, ac.signal]);
-        const timer = sleep(delay, 'due' as const, { signal: both }).catch(() => 'stopped' as const);
+        // Node's timers stop at 2^31-1 ms (24.8 days); a 90-day certificate's wait is taken in steps.
+        const step = Math.min(delay, MAX_TIMER_MS);
+        const timer = sleep(step, 'due' as const, { signal: both }).catch(() => 'stopped' as const);
         const told = new Promise<'told'>((resolve) => (this.wakeRenewal = () => resolve('told')));
-        await Promise.race(failures ? [timer] : [timer, told]);
+        const woke = await Promise.race(failures ? [timer] : [timer, told]);
         this.wakeRenewal = undefined;
         ac.abort();
         if (signal.aborted) return;
+        if (woke === 'due' && step < delay) continue;
       }
       const reason = this.forced ?? 'due';
       this.forced = undefined;

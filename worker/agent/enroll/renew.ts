@@ -16,7 +16,6 @@ import {
   type RpcClient,
   type TlsIdentity,
 } from '../../../shared/rpc';
-import { joinPem } from '../../../shared/rpc/pki';
 import type { EnrollResult } from './enroll';
 
 const log = logger('enroll');
@@ -42,7 +41,7 @@ export async function renewCertificate(opts: RenewOptions): Promise<EnrollResult
   const before = verifyNodeCertificate(opts.identity.current.certPem, opts.identity.current.caPem);
   const keys = await generateKeyPair();
   const res = await new NodeCAClient(opts.rpc).renewNodeCertificate({ csr: await createCsrPem(keys), addr: opts.addr ?? '' }, { signal: opts.signal, timeoutMs: opts.timeoutMs });
-  const caPem = res.trustRoot ? joinPem(res.trustRoot) : opts.identity.current.caPem;
+  const caPem = res.trustRoot || opts.identity.current.caPem;
   const cert = verifyNodeCertificate(res.certificateChain, caPem);
   if (cert.nodeId !== before.nodeId || cert.clusterId !== before.clusterId) {
     throw new ShoalError('PERMISSION_DENIED', `renewal returned a certificate for ${cert.nodeId} in ${cert.clusterId}, not ${before.nodeId} in ${before.clusterId}`);
