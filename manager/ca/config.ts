@@ -1,11 +1,14 @@
 // SwarmSpec.CAConfig as the CA reads it: validation (one line naming the field, Docker's
-// limits) and the node certificate expiry it sets.
+// limits) and the node certificate expiry it sets. Light on purpose (no X.509 library): the
+// swarm API validates specs with it on nodes that are not managers too.
 import { invalid } from '../../shared/errors';
 import type { SwarmSpec } from '../../shared/swarm';
 import { goDuration } from '../../cli/format/swarm';
-import { DEFAULT_NODE_CERT_EXPIRY_MS } from './rootca';
 
 export type CAConfig = NonNullable<SwarmSpec['CAConfig']>;
+
+/** Docker's default SwarmSpec.CAConfig.NodeCertExpiry: 90 days. */
+export const DEFAULT_NODE_CERT_EXPIRY_MS = 90 * 24 * 60 * 60 * 1000;
 
 /** Docker's (swarmkit's) shortest node certificate lifetime: one hour. */
 export const MIN_NODE_CERT_EXPIRY_MS = 60 * 60 * 1000;

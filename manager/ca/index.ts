@@ -21,7 +21,6 @@ export {
   clusterTLSInfo,
   desiredTLS,
   newStoredRootCA,
-  publicCluster,
   samePem,
   sameIssuer,
   sealCAKey,
@@ -36,4 +35,5 @@ export {
 export { applyCAConfig, decideRotation, type RotationDecision, type CAUpdateOptions } from './rotation';
 export { planCARotation, finishCertificates, finishTrust, CARotationReconciler, type CARotationPlan } from './reconciler';
 export { CAStateFollower, type CAView } from './follow';
+export { publicCluster } from './public';
 export { initialClusterCA, ensureClusterCA, joinTokenDigest, signingCA } from './cluster';

@@ -8,6 +8,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { invalid, notFound, precondition } from '../../shared/errors';
+import { DEFAULT_NODE_CERT_EXPIRY_MS } from './config';
 import { writeFileAtomic } from '../../shared/fsutil';
 import {
   CERT_BACKDATE_MS,
@@ -38,8 +39,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const ROOT_CA_CN = 'swarm-ca';
 /** Like swarmkit's root: 20 years. */
 export const DEFAULT_ROOT_CA_VALIDITY_MS = 20 * 365 * DAY_MS;
-/** Docker's default SwarmSpec.CAConfig.NodeCertExpiry: 90 days. */
-export const DEFAULT_NODE_CERT_EXPIRY_MS = 90 * DAY_MS;
+export { DEFAULT_NODE_CERT_EXPIRY_MS };
 
 export const ROOT_CA_CERT_FILE = 'swarm-root-ca.crt';
 export const ROOT_CA_KEY_FILE = 'swarm-root-ca.key';

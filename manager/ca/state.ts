@@ -91,12 +91,6 @@ export function caFields(ca: StoredRootCA): Pick<CACluster, 'RootCA' | 'TLSInfo'
   return { RootCA: ca, TLSInfo: clusterTLSInfo(ca), RootRotationInProgress: !!ca.RootRotation };
 }
 
-/** The cluster object as the API shows it: without its CA (keys, even sealed, stay inside). */
-export function publicCluster<T extends CACluster>(c: T): Omit<T, 'RootCA'> {
-  const { RootCA: _ca, ...rest } = c;
-  return rest;
-}
-
 /** Same certificates, whatever the PEM spacing. */
 export const samePem = sameCertificates;
 
