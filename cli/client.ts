@@ -21,7 +21,7 @@ export class CliClient {
     readonly host: string,
     tls?: TlsMaterial,
   ) {
-    this.engine = new EngineClient(host, { tls });
+    this.engine = new EngineClient(host, { tls, onWarning: (w) => process.stderr.write(`WARNING: ${w}\n`) });
   }
 
   close(): void {

@@ -6,20 +6,20 @@ import { hostRoutes } from '../shared/net/routes';
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
-import { errorMessage, precondition, unavailable } from '../shared/errors';
+import { ShoalError, errorMessage, precondition, unavailable } from '../shared/errors';
 import { Bus } from '../shared/bus';
-import { RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
+import { ROLE_OU, certPaths, RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
 import { LeaderComponents } from './leader';
 import type { ManagerStatus, Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
-import { EtcdMember, compileEtcdConfig, createEtcdClient } from './etcd';
+import { EtcdMember, compileEtcdConfig, type EtcdClientTls } from './etcd';
 import { NatsServer, compileNatsConfig } from './nats';
 import { EtcdStore } from './store';
 import { LeaderElection } from './election';
 import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
 import { swarmDir, type SwarmState } from './membership/state';
 import { createDataKey, loadDataKey, type DataKey } from './secrets';
-import { RaftHealth, RaftJoinService, RaftReconciler, managerPeersOf, removalRefusal, type RaftView } from './raft';
+import { RaftHealth, RaftJoinService, RaftReconciler, managerPeersOf, reachableVoters, removalRefusal, voters, type RaftView } from './raft';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 
@@ -65,14 +65,17 @@ export class Manager {
 
   constructor(readonly opts: ManagerOptions) {
     const s = opts.state;
+    const nodeCerts = certPaths(swarmDir(opts.dataRoot));
     const ports = s.ports!;
     this.etcd = new EtcdMember(
       compileEtcdConfig({
         name: s.nodeId,
         dataRoot: opts.dataRoot,
-        // Only managers use etcd: clients on loopback, peers on the advertised address.
-        clientUrls: [`http://127.0.0.1:${ports.etcdClient}`],
-        peerUrl: `http://${s.advertiseAddr}:${ports.etcdPeer}`,
+        // Only managers use etcd: clients on loopback, peers on the advertised address, all of
+        // it mutual TLS with the node's certificate (renewed in place; etcd re-reads the files).
+        clientUrls: [`https://127.0.0.1:${ports.etcdClient}`],
+        peerUrl: `https://${s.advertiseAddr}:${ports.etcdPeer}`,
+        tls: { certFile: nodeCerts.cert, keyFile: nodeCerts.key, caFile: nodeCerts.ca },
         initialCluster: opts.join?.initialCluster,
         initialClusterState: opts.join ? 'existing' : 'new',
       }),
@@ -119,15 +122,17 @@ export class Manager {
   private async startParts(): Promise<void> {
     const { dataRoot, state } = this.opts;
     const signal = this.stopping.signal;
+    this.rootCA = await RootCA.load(caDir(dataRoot));
+    const etcdTls = await this.etcdClientTls();
+    this.etcd.clientTls = etcdTls;
     await Promise.all([this.etcd.start(signal), this.nats.start(signal)]);
-    this.etcdClient = createEtcdClient(this.etcd.endpoints);
-    this.health = new RaftHealth({ client: this.etcdClient, self: state.nodeId });
+    this.etcdClient = this.etcd.client();
+    this.health = new RaftHealth({ client: this.etcdClient, self: state.nodeId, tls: () => etcdTls });
     await this.health.start(signal);
     // A joining member starts as a learner, which serves no reads or writes: wait for its promotion.
     if (this.opts.join) await this.untilVoter(signal);
-    this.store = new EtcdStore(createEtcdClient(this.etcd.endpoints), { gate: this.health }, true);
+    this.store = new EtcdStore(this.etcd.client(), { gate: this.health }, true);
     this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}` });
-    this.rootCA = await RootCA.load(caDir(dataRoot));
     // The key before the cluster object: a cluster never exists without its data key.
     this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
     if (!this.dataKey) log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
@@ -152,7 +157,7 @@ export class Manager {
         store: this.store,
         etcd: this.etcdClient,
         clusterId: state.clusterId,
-        peerScheme: 'http',
+        peerScheme: 'https',
         ca: () => ({ certPem: this.rootCA.certPem, keyPem: this.rootCA.keyPem }),
         dataKey: () => this.dataKey?.key,
         busToken: state.busToken ?? '',
@@ -175,10 +180,23 @@ export class Manager {
     });
     addDispatcherService(this.rpc, this.dispatcher);
     await this.rpc.listen(state.listenAddr, serverCredentials(this.identity, 'optional'));
-    this.election = new LeaderElection(createEtcdClient(this.etcd.endpoints));
+    this.election = new LeaderElection(this.etcd.client());
     this.campaigning = this.campaign(signal);
     void this.observeLeader(signal).catch((e) => log.warn({ err: errorMessage(e) }, 'leader observer ended'));
     log.info({ nodeId: state.nodeId, listen: state.listenAddr, etcd: this.etcd.endpoints, nats: this.nats.url }, 'manager started');
+  }
+
+  /**
+   * The certificate this manager's own processes present to its etcd member: issued by the
+   * cluster CA at each start and kept in memory only, valid while the root is (the etcd3
+   * client cannot swap certificates; the node certificate on disk renews far more often).
+   */
+  private async etcdClientTls(): Promise<EtcdClientTls> {
+    const s = this.opts.state;
+    const expiryMs = Math.max(3600_000, this.rootCA.notAfter.getTime() - Date.now() - 60_000);
+    // The advertised address as its SAN: etcd checks a peer's certificate against the address it calls from (health probes).
+    const c = await this.rootCA.issueCredentials({ nodeId: s.nodeId, role: 'manager', clusterId: s.clusterId, addr: s.advertiseAddr, expiryMs });
+    return { ca: c.caPem, cert: c.certPem, key: c.keyPem, serverName: ROLE_OU.manager };
   }
 
   /** Wait until this manager's etcd member votes (a learner is promoted by the leader once it caught up). */
@@ -215,10 +233,48 @@ export class Manager {
     for await (const leader of this.election!.observe(signal)) this.swarmLeader = leader ?? '';
   }
 
+  /**
+   * Demotion, as far as this manager carries it out: a manager that already left the Raft group
+   * (swarm leave, or it never started) becomes a worker record, so it can then be removed. A
+   * live member is refused: its daemon does not yet hand its vote back and run on as a worker.
+   */
+  checkDemotion(nodeId: string): void {
+    if (!this.raftView().members.some((m) => m.name === nodeId)) return;
+    throw new ShoalError('NOT_IMPLEMENTED', `node ${nodeId} is a member of the managers' raft group; demoting a running manager is not supported yet: run "docker swarm leave --force" on it first`);
+  }
+
+  /** While this manager cannot reach a quorum: the warning its answers carry. */
+  readWarning(): string | undefined {
+    if (!this.health?.serializableReads()) return undefined;
+    const v = this.raftView();
+    return `the swarm has no quorum (${reachableVoters(v)} of ${voters(v).length} managers reachable): this answer comes from this manager's own copy of the cluster state and may be stale`;
+  }
+
   /** Refuse a demotion or removal that would cost the managers their quorum. */
   checkRemoval(nodeId: string, verb: string): void {
     const refusal = removalRefusal(this.raftView(), nodeId, verb);
     if (refusal) throw precondition(refusal);
+  }
+
+  /**
+   * Leave the managers' Raft group before this node leaves the swarm: remove its etcd member
+   * (refused when that would cost the others their quorum, unless forced) and its Node record.
+   */
+  async leaveRaft(force: boolean): Promise<void> {
+    const view = this.raftView();
+    const others = view.members.filter((m) => m.name !== this.nodeId && !m.learner);
+    if (others.length === 0) return;
+    const refusal = removalRefusal(view, this.nodeId, 'leave the swarm');
+    if (refusal && !force) throw precondition(`${refusal}. Use --force to leave anyway`);
+    const me = view.members.find((m) => m.name === this.nodeId);
+    try {
+      const { removeMember } = await import('./etcd');
+      // Through another member's view is not needed: our member forwards the change to the leader.
+      if (me) await removeMember(this.etcdClient!, me.id, { waitMs: 5000 });
+    } catch (e) {
+      if (!force) throw e;
+      log.warn({ err: errorMessage(e) }, 'could not remove this manager from the raft group; leaving anyway');
+    }
   }
 
   /** The first manager writes the cluster object and its own node. */

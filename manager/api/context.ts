@@ -68,6 +68,8 @@ export interface ControlContext {
   promote?(node: Node): Promise<void>;
   /** As promote, for manager -> worker (after the last-manager check). Absent: demotion answers 501. */
   demote?(node: Node): Promise<void>;
+  /** Set while reads may be stale (no quorum): sent as the Warning header of every answer. */
+  readWarning?(): string | undefined;
   /** A manager node's live ManagerStatus (leader, reachability), shown instead of the stored one. */
   managerStatus?(node: Node): ManagerStatus | undefined;
 }

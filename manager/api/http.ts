@@ -16,6 +16,9 @@ export interface ControlRouter {
 export function managerOnly(router: Router, c: ControlContext): ControlRouter {
   const wrap = (h: Handler): Handler => async (ctx) => {
     requireManager(c);
+    // Without quorum, answers come from this manager's own copy of the store: say so.
+    const stale = c.readWarning?.();
+    if (stale) ctx.res?.setHeader('Warning', `199 shoal ${JSON.stringify(stale)}`);
     await h(ctx);
   };
   return {

@@ -12,14 +12,26 @@ export interface EtcdClientOptions {
   callTimeoutMs?: number;
   /** Cap on the delay before a broken watch stream reconnects (default 1000 ms). */
   maxWatchBackoffMs?: number;
+  /** Client certificate and trusted root for https endpoints (PEM). */
+  tls?: EtcdClientTls;
+}
+
+export interface EtcdClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** The name the server's certificate is checked for (members are reached by IP, often loopback). */
+  serverName?: string;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 2000;
 
 export function createEtcdClient(endpoints: string[], opts: EtcdClientOptions = {}): Etcd3 {
   const timeout = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const tls = opts.tls;
   const options: IOptions = {
     hosts: endpoints,
+    ...(tls ? { credentials: { rootCertificate: Buffer.from(tls.ca), privateKey: Buffer.from(tls.key), certChain: Buffer.from(tls.cert) } } : {}),
     dialTimeout: timeout,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
     grpcOptions: {
@@ -33,6 +45,7 @@ export function createEtcdClient(endpoints: string[], opts: EtcdClientOptions = 
       // reconnect soon after a member restarts (gRPC's default waits up to 120 s)
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      ...(tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {}),
     },
     faultHandling: {
       // With several members, skip one that keeps refusing for a second; with one, never block.

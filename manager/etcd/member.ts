@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import type { Etcd3 } from 'etcd3';
 import { Supervisor } from '../../shared/supervisor';
-import { createEtcdClient, deadline, type EtcdClientOptions } from './client';
+import { createEtcdClient, deadline, type EtcdClientOptions, type EtcdClientTls } from './client';
 import { etcdArgs, type EtcdMemberConfig } from './config';
 import { translateEtcdError } from './errors';
 
@@ -26,14 +26,17 @@ export interface EtcdStatus {
 
 export class EtcdMember {
   readonly supervisor: Supervisor;
-  private readonly probeClient: Etcd3;
+  private probeClient_?: Etcd3;
 
+  /**
+   * @param clientTls the certificate clients of this member present (with TLS on, etcd admits
+   *   no client without one); set it before start()
+   */
   constructor(
     readonly config: EtcdMemberConfig,
     opts: EtcdMemberRunOptions = {},
+    public clientTls?: EtcdClientTls,
   ) {
-    // Probe this member alone: a cluster client could be answered by another member.
-    this.probeClient = createEtcdClient([this.localEndpoint()], { callTimeoutMs: 1000 });
     this.supervisor = new Supervisor({
       name: 'etcd',
       command: opts.binary ?? ETCD_BINARY,
@@ -55,6 +58,12 @@ export class EtcdMember {
     return this.config.advertiseClientUrls;
   }
 
+  // Probe this member alone: a cluster client could be answered by another member.
+  private get probeClient(): Etcd3 {
+    this.probeClient_ ??= createEtcdClient([this.localEndpoint()], { callTimeoutMs: 1000, tls: this.clientTls });
+    return this.probeClient_;
+  }
+
   get pid(): number | undefined {
     return this.supervisor.pid;
   }
@@ -67,12 +76,12 @@ export class EtcdMember {
 
   async stop(): Promise<void> {
     await this.supervisor.stop();
-    this.probeClient.close();
+    this.probeClient_?.close();
   }
 
   /** A new client for this member's endpoints; the caller closes it. */
   client(opts?: EtcdClientOptions): Etcd3 {
-    return createEtcdClient(this.endpoints, opts);
+    return createEtcdClient(this.endpoints, { tls: this.clientTls, ...opts });
   }
 
   /** The member's own view of the cluster. */

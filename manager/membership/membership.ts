@@ -16,6 +16,9 @@ import { loadSwarmState, saveSwarmState, removeSwarmState, portsFor, swarmDir, t
 
 const log = logger('membership');
 
+/** How long a restarted daemon waits for its manager before it serves the API anyway. */
+const RESUME_WAIT_MS = 5000;
+
 export type Role = 'none' | 'worker' | 'manager';
 
 /** What runs on every member to execute its tasks; started after init/join and at daemon start. */
@@ -108,6 +111,7 @@ export class Membership {
   /** The running manager, or the error dockerd gives on a node that is not one. */
   manager(): Manager {
     if (this.manager_) return this.manager_;
+    if (this.resuming) throw new ShoalError('UNAVAILABLE', `This node is a swarm manager that is still starting: its store waits for a quorum of managers to be online${this.lastError ? ` (${this.lastError})` : ''}`);
     throw new ShoalError('UNAVAILABLE', this.state ? NOT_A_MANAGER_WORKER : NOT_A_MANAGER_NONE);
   }
 
@@ -118,7 +122,7 @@ export class Membership {
       if (!s) return;
       this.state = s;
       try {
-        await this.startMember(s);
+        await this.startMember(s, undefined, undefined, true);
       } catch (e) {
         // Keep the state: a later restart may succeed; the error shows in /info.
         log.error({ err: errorMessage(e) }, 'cannot resume swarm membership');
@@ -128,9 +132,19 @@ export class Membership {
   }
 
   lastError = '';
+  /** Set while a manager restarted with the daemon waits for its store (see resumeManager). */
+  private resuming?: AbortController;
+  /** The manager being started by resumeManager, stopped (and awaited) by close(). */
+  private starting?: Manager;
 
-  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }, join?: { initialCluster: Record<string, string> }): Promise<void> {
-    if (s.role === 'manager') {
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }, join?: { initialCluster: Record<string, string> }, resume = false): Promise<void> {
+    if (s.role === 'manager' && resume) {
+      // After a restart, etcd serves nobody until a quorum of members is back, which may need
+      // this very daemon's peers to start too: after a short wait the daemon answers
+      // meanwhile, and says why.
+      const up = this.resumeManager(s);
+      await Promise.race([up, new Promise((r) => setTimeout(r, RESUME_WAIT_MS).unref())]);
+    } else if (s.role === 'manager') {
       // The manager's modules (etcd, gRPC, NATS, X.509) load only on a manager: a plain engine stays small.
       const { Manager } = await import('../manager');
       const m = new Manager({
@@ -141,9 +155,53 @@ export class Membership {
       });
       await m.start();
       this.manager_ = m;
+      // This node's agent may find any manager, not only the ones it knew when it joined.
+      await this.rememberManagers(s, m);
     }
     if (this.opts.startAgent) this.agent = await this.opts.startAgent(s, this);
     this.lastError = '';
+  }
+
+  /** Start the manager of a restarted daemon in the background, again until it comes up or the daemon stops. */
+  private resumeManager(s: SwarmState): Promise<void> {
+    const ac = new AbortController();
+    this.resuming = ac;
+    return (async () => {
+      const { Manager } = await import('../manager');
+      while (!ac.signal.aborted) {
+        const m = new Manager({ dataRoot: this.opts.dataRoot, state: s });
+        this.starting = m;
+        try {
+          await m.start();
+          this.starting = undefined;
+          if (ac.signal.aborted) {
+            await m.stop().catch(() => undefined);
+            return;
+          }
+          this.manager_ = m;
+          this.resuming = undefined;
+          this.lastError = '';
+          await this.rememberManagers(s, m).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot save the managers list'));
+          log.info('manager resumed');
+          return;
+        } catch (e) {
+          this.starting = undefined;
+          if (ac.signal.aborted) return;
+          this.lastError = errorMessage(e);
+          log.warn({ err: this.lastError }, 'manager not started yet; trying again');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })();
+  }
+
+  /** Keep every manager the Raft group knows in the state, so this node's agent finds one after a restart. */
+  private async rememberManagers(s: SwarmState, m: Manager): Promise<void> {
+    const { managerPeersOf } = await import('../raft');
+    const all = [...new Set([...managerPeersOf(m.raftView(), { reachableOnly: false }).map((p) => p.grpc), ...s.managers])];
+    if (all.join() === s.managers.join()) return;
+    s.managers = all;
+    await saveSwarmState(this.opts.dataRoot, s);
   }
 
   async init(req: InitRequest): Promise<string> {
@@ -238,6 +296,8 @@ export class Membership {
       if (this.state.role === 'manager' && !force) {
         throw new ShoalError('UNAVAILABLE', 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.');
       }
+      // A manager among others takes its vote with it, so the rest keep a quorum they can count on.
+      await this.manager_?.leaveRaft(force);
       await this.teardown();
       await this.opts.afterLeave?.().catch((e) => log.warn({ err: errorMessage(e) }, 'cleaning up after leave failed'));
       log.info('left the swarm');
@@ -285,6 +345,9 @@ export class Membership {
 
   /** Daemon shutdown: stop the agent and the manager; containers and swarm state stay. */
   async close(): Promise<void> {
+    this.resuming?.abort();
+    this.resuming = undefined;
+    await this.starting?.stop().catch(() => undefined);
     const agent = this.agent;
     const m = this.manager_;
     this.agent = undefined;

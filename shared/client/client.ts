@@ -46,6 +46,8 @@ export interface EngineClientOptions {
    * Ignored for unix sockets, as the docker CLI ignores its TLS flags there.
    */
   tls?: TlsMaterial;
+  /** Called with the text of a response's Warning header (e.g. a read the swarm could not vouch for). */
+  onWarning?: (text: string) => void;
 }
 
 /** A client of the Docker Engine API as shoald serves it. */
@@ -54,12 +56,14 @@ export class EngineClient {
   private readonly dest: ReturnType<typeof target>;
   /** TLS options for each request (hijacks bypass the agent); undefined for plain HTTP. */
   private readonly tls?: TlsMaterial & { rejectUnauthorized: true; minVersion: 'TLSv1.2' };
+  private readonly onWarning?: (text: string) => void;
 
   constructor(
     readonly host: string,
     opts: EngineClientOptions = {},
   ) {
     this.dest = target(host);
+    this.onWarning = opts.onWarning;
     if (opts.tls && this.dest.socketPath === undefined) {
       this.tls = { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
       this.agent = new https.Agent({ keepAlive: true, ...this.tls });
@@ -125,6 +129,8 @@ export class EngineClient {
   async request<T = unknown>(method: string, p: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.raw(method, p, opts);
     const text = await readAll(res.stream);
+    const warning = res.headers.warning;
+    if (warning && this.onWarning) this.onWarning(String(warning).replace(/^\d{3} \S+ "(.*)"$/, '$1'));
     if (res.status >= 400) throw new ApiError(res.status, errorText(text, res.status));
     if (!text.length) return undefined as T;
     return (res.headers['content-type']?.includes('json') ? JSON.parse(text.toString()) : text.toString()) as T;

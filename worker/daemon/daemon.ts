@@ -64,9 +64,8 @@ export class Daemon {
       events: engine.events,
       dataKey: () => membership.manager().dataKey,
       managerStatus: (n) => membership.manager().managerStatus(n),
-      // A promoted node joins the Raft group itself once it sees its new role (membership.applyRole).
-      promote: async () => undefined,
-      demote: async (n) => membership.manager().checkRemoval(n.ID, `demote node ${n.ID}`),
+      readWarning: () => membership.manager().readWarning(),
+      demote: async (n) => membership.manager().checkDemotion(n.ID),
       newId: newSwarmId,
       now: () => new Date(),
     };
