@@ -14,6 +14,7 @@ import { clientCredentials, NodeCAClient, RpcClient, type TlsIdentity } from '..
 import { renewCertificate } from '../enroll/renew';
 import type { EnrollResult } from '../enroll/enroll';
 import { backoffMs } from '../session/managers';
+import { sameCertificates } from '../../../shared/rpc/pki';
 import { heldCertificate, nextRenewalMs, renewalReason, RENEWAL_RETRY, type HeldCertificate } from './plan';
 
 export interface NodeCertificatesOptions {
@@ -34,6 +35,11 @@ export interface NodeCertificatesOptions {
 export interface RenewedCertificate extends EnrollResult {
   /** Why it was renewed ("due", or what the managers asked for). */
   reason: string;
+  /**
+   * The node now trusts another root (a root rotation reached it). What read the root file
+   * once must read it again: etcd 3.4, for one, loads --trusted-ca-file only at start.
+   */
+  trustChanged: boolean;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -153,6 +159,7 @@ export class NodeCertificates {
     for (let i = 0; i < managers.length; i++) {
       const addr = managers[i];
       const rpc = this.client(addr);
+      const trustBefore = this.opts.identity.current.caPem;
       try {
         const r = await renewCertificate({ rpc, identity: this.opts.identity, stateDir: this.opts.stateDir, addr: this.opts.addr, signal, timeoutMs: this.opts.callTimeoutMs ?? 10_000 });
         this.cursor += i;
@@ -162,7 +169,7 @@ export class NodeCertificates {
         this.watchAc?.abort();
         for (const l of this.listeners) {
           try {
-            l({ ...r, reason });
+            l({ ...r, reason, trustChanged: !sameCertificates(trustBefore, r.credentials.caPem) });
           } catch (e) {
             this.log.warn({ err: errorMessage(e) }, 'renewal listener failed');
           }
