@@ -7,6 +7,7 @@ suites['swarm-scheduler'] = () => import('./swarm-scheduler').then((m) => m.swar
 suites.swarm = () => import('./swarm').then((m) => m.swarmBench());
 suites.dispatcher = () => import('./dispatcher').then((m) => m.dispatcherBench());
 suites.network = () => import('./network').then((m) => m.networkBench());
+suites.ha = () => import('./ha').then((m) => m.haBench());
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
