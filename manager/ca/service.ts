@@ -93,6 +93,9 @@ export function nodeTLSInfo(trustRoot: string, issuer: IssuerInfo): TLSInfo {
   return { TrustRoot: trustRoot, CertIssuerSubject: issuer.subject, CertIssuerPublicKey: issuer.publicKey };
 }
 
+/** A node's trust root as reported: a few certificates, never more (it is stored in its Node object). */
+const MAX_TRUST_ROOT_CHARS = 64 * 1024;
+
 const sameTLSInfo = (a: TLSInfo | undefined, b: TLSInfo) => a?.TrustRoot === b.TrustRoot && a?.CertIssuerSubject === b.CertIssuerSubject && a?.CertIssuerPublicKey === b.CertIssuerPublicKey;
 
 export class NodeCAService implements NodeCAHandlers {
@@ -209,6 +212,7 @@ export class NodeCAService implements NodeCAHandlers {
    * cluster's root when it is that one, so the docker CLI's string comparison matches).
    */
   private async report(peer: NodeIdentity, trustRoot: string): Promise<void> {
+    if (trustRoot.length > MAX_TRUST_ROOT_CHARS || !/-----BEGIN CERTIFICATE-----/.test(trustRoot)) throw invalid(`invalid trust_root: want the PEM root certificate(s) the node trusts (at most ${MAX_TRUST_ROOT_CHARS} characters)`);
     await this.liveNode(peer.nodeId);
     const ca = (await this.cluster())?.RootCA;
     const known = [ca?.CACert, ca?.RootRotation?.CACert, this.opts.rootCA.certPem].filter((p): p is string => !!p);

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, isShoalError } from '../../../shared/errors';
 import { logger, type Logger } from '../../../shared/log';
-import { clientCredentials, NodeCAClient, RpcClient, type TlsIdentity } from '../../../shared/rpc';
+import { clientCredentials, identityFromSubject, NodeCAClient, RpcClient, subjectFields, type NodeCertificateState, type TlsIdentity } from '../../../shared/rpc';
 import { renewCertificate } from '../enroll/renew';
 import type { EnrollResult } from '../enroll/enroll';
 import { backoffMs } from '../session/managers';
@@ -52,19 +52,24 @@ export class NodeCertificates {
   /** Wakes the renewal loop's wait (renewNow). */
   private wakeRenewal?: () => void;
   private forced: string | undefined;
+  /** The forced renewal comes from the watch alone (and may turn out to be done already). */
+  private forcedByWatch = false;
   private loops: Promise<void>[] = [];
   private readonly listeners = new Set<(r: RenewedCertificate) => void>();
   private readonly log: Logger;
   private readonly random: () => number;
+  /** What the managers last said the node should hold. */
+  private wanted?: NodeCertificateState;
   /** Aborted to reopen the watch (after a renewal: report the new certificate). */
   private watchAc?: AbortController;
   private cursor = 0;
-  /** Renewals done since start. */
-  renewals = 0;
+  /** Only managers of this cluster are trusted (it never changes: renewals keep the node's identity). */
+  private readonly clusterId: string | undefined;
 
   constructor(private readonly opts: NodeCertificatesOptions) {
     this.log = (opts.log ?? logger('certs')).child({ part: 'certs' });
     this.random = opts.random ?? Math.random;
+    this.clusterId = identityFromSubject(subjectFields(opts.identity.current.certPem))?.clusterId;
   }
 
   /** Run until stop() or the signal aborts. Returns at once. */
@@ -82,6 +87,12 @@ export class NodeCertificates {
 
   /** Renew as soon as possible (the node's role or the cluster's root changed). */
   renewNow(reason: string): void {
+    this.request(reason, false);
+  }
+
+  private request(reason: string, byWatch: boolean): void {
+    if (this.forced === undefined) this.forcedByWatch = byWatch;
+    else if (!byWatch) this.forcedByWatch = false;
     this.forced ??= reason;
     this.wakeRenewal?.();
   }
@@ -110,10 +121,9 @@ export class NodeCertificates {
   }
 
   private client(addr: string, ownConnection = false): RpcClient {
-    const held = this.held();
     // The watch needs a handshake of its own: on a shared connection the manager would see
     // the certificate of whoever opened it, not the one just renewed.
-    return new RpcClient(addr, clientCredentials(this.opts.identity, { clusterId: held?.clusterId }), ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
+    return new RpcClient(addr, clientCredentials(this.opts.identity, { clusterId: this.clusterId }), ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {});
   }
 
   // ------------------------------------------------------------------ renew
@@ -138,8 +148,14 @@ export class NodeCertificates {
         if (signal.aborted) return;
         if (woke === 'due' && step < delay) continue;
       }
+      // Told during the last renewal, about what that renewal already brought: nothing to do.
+      if (this.forced && this.forcedByWatch && held && this.wanted && !renewalReason(held, this.wanted)) {
+        this.forced = undefined;
+        continue;
+      }
       const reason = this.forced ?? 'due';
       this.forced = undefined;
+      this.forcedByWatch = false;
       try {
         await this.renewOnce(reason, signal);
         failures = 0;
@@ -163,8 +179,7 @@ export class NodeCertificates {
       try {
         const r = await renewCertificate({ rpc, identity: this.opts.identity, stateDir: this.opts.stateDir, addr: this.opts.addr, signal, timeoutMs: this.opts.callTimeoutMs ?? 10_000 });
         this.cursor += i;
-        this.renewals++;
-        this.log.info({ manager: addr, reason, role: r.role, notAfter: r.notAfter }, 'node certificate renewed');
+        this.log.info({ manager: addr, reason, role: r.role, notAfter: r.notAfter }, 'node certificate renewed and in use');
         // Report the new certificate: reopen the watch on a fresh connection.
         this.watchAc?.abort();
         for (const l of this.listeners) {
@@ -202,11 +217,12 @@ export class NodeCertificates {
         const stream = new NodeCAClient(rpc).watchNodeCertificate({ trustRoot: this.opts.identity.current.caPem }, { signal: AbortSignal.any([signal, ac.signal]) });
         for await (const want of stream) {
           failures = 0;
+          this.wanted = want;
           const held = this.held();
           const reason = held ? renewalReason(held, want) : 'the certificate does not verify';
           if (reason) {
             this.log.info({ reason }, 'the managers want this node to renew its certificate now');
-            this.renewNow(reason);
+            this.request(reason, true);
           }
         }
         // Ended by a renewal (reopen at once) or by the manager (reconnect after a pause).

@@ -51,7 +51,7 @@ export async function renewCertificate(opts: RenewOptions): Promise<EnrollResult
   const credentials: NodeCredentials = { keyPem: await exportPrivateKeyPem(keys.privateKey), certPem: res.certificateChain, caPem };
   const certPaths = await saveNodeCredentials(opts.stateDir, credentials);
   opts.identity.update(credentials);
-  log.info({ nodeId: cert.nodeId, role: cert.role, notAfter: cert.notAfter }, 'node certificate renewed');
+  log.debug({ nodeId: cert.nodeId, role: cert.role, notAfter: cert.notAfter }, 'node certificate renewed and saved');
   return { nodeId: cert.nodeId, role: cert.role, clusterId: cert.clusterId, certPaths, credentials, notAfter: cert.notAfter };
 }
 
