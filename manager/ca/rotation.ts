@@ -3,11 +3,12 @@
 // starts polling for convergence right after it). decideRotation is the pure part; the CA
 // rotation reconciler (reconciler.ts) finishes what this starts.
 import { invalid, precondition } from '../../shared/errors';
-import type { SwarmSpec } from '../../shared/swarm';
+import type { Node, SwarmSpec } from '../../shared/swarm';
 import type { DataKey } from '../secrets/crypto';
 import { validateCAConfig, type CAConfig } from './config';
 import { RootCA } from './rootca';
 import { caFields, caPhase, CASigners, samePem, sealCAKey, type CACluster, type StoredRootCA } from './state';
+import { finishTrust, planCARotation } from './reconciler';
 
 export type RotationDecision =
   | { kind: 'none' }
@@ -42,6 +43,11 @@ export interface CAUpdateOptions {
   now?: Date;
   /** Default RootCA.generate. */
   generate?: () => Promise<RootCA>;
+  /**
+   * The cluster's nodes: with them, a rotation asked for right after the previous one ended
+   * (every node trusts the new root, the leader has not yet dropped the old one) can start.
+   */
+  nodes?: Iterable<Node>;
 }
 
 /**
@@ -65,6 +71,7 @@ export async function applyCAConfig(cluster: CACluster, spec: SwarmSpec, opts: C
   const decision = decideRotation(ca, spec.CAConfig ?? undefined);
   const lastForced = spec.CAConfig?.ForceRotate ?? ca.LastForcedRotation;
   if (decision.kind === 'none') return { Spec: stored, RootCA: { ...ca, LastForcedRotation: lastForced } };
+  if (caPhase(ca) === 'trust' && opts.nodes && planCARotation(cluster, opts.nodes).action === 'finish-trust') return applyCAConfig(finishTrust(cluster, opts.now ?? new Date()), spec, { ...opts, nodes: undefined });
   if (caPhase(ca) === 'trust') throw precondition('the previous CA rotation is still moving nodes to the new root (docker swarm ca shows which); rotate again once every node has it');
   if (!opts.dataKey) throw precondition('this manager has no cluster data key: it cannot seal a new CA key; run the rotation on another manager');
   const next: StoredRootCA = { CACert: ca.CACert, CAKey: ca.CAKey, LastForcedRotation: lastForced };

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { isShoalError } from '../../../shared/errors';
 import { clientCredentials, DispatcherClient, NodeCAClient, RpcClient, TlsIdentity, type NodeCredentials } from '../../../shared/rpc';
 import { MIN_CERT_EXPIRY_ENV } from '../../../manager/ca/config';
+import { RootCA } from '../../../manager/ca';
 import { startLab, type TestLab } from '../../helpers/lab';
 import { eventually, running, tasksOf, taskContainers } from '../../helpers/swarm';
 import type { EngineClient } from '../../../shared/client';
@@ -136,6 +138,25 @@ describe('node certificates and the root CA on the lab (real shoald, docker CLI)
     await assert.rejects(new DispatcherClient(grpc(oldCreds)).heartbeat({ sessionId: 'x' }), noNode);
     await assert.rejects(new NodeCAClient(grpc(oldCreds)).renewNodeCertificate({ csr: 'x' }), noNode);
     await assert.rejects(new DispatcherClient(grpc(await creds('w1'))).heartbeat({ sessionId: 'x' }), (e: unknown) => isShoalError(e, 'NOT_FOUND') && /not the current session/.test(e.message));
+  });
+
+  it('docker swarm ca --rotate --ca-cert --ca-key moves the cluster to the root given', async () => {
+    const root = await RootCA.generate();
+    const dir = await fs.mkdtemp(join(tmpdir(), 'shoal-ca-root-'));
+    try {
+      await fs.writeFile(join(dir, 'ca.crt'), root.certPem);
+      await fs.writeFile(join(dir, 'ca.key'), root.keyPem, { mode: 0o600 });
+      const r = await lab.docker('m1', ['swarm', 'ca', '--rotate', '--ca-cert', join(dir, 'ca.crt'), '--ca-key', join(dir, 'ca.key')], { timeoutMs: 180_000 });
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    const sw = await m1.get<SwarmJson & { Spec: { CAConfig: { SigningCACert?: string; SigningCAKey?: string } } }>('/swarm');
+    assert.equal(sw.TLSInfo.TrustRoot?.trim(), root.certPem.trim());
+    assert.equal(sw.Spec.CAConfig.SigningCAKey, undefined, 'the key is never stored in the spec');
+    assert.equal((await creds('w1')).caPem.trim(), root.certPem.trim(), 'the worker trusts it');
+    const ca = await lab.docker('m1', ['swarm', 'ca']);
+    assert.equal(ca.stdout.trim(), root.certPem.trim());
   });
 
   it('a removed worker: its certificate, still valid, opens no session and renews nothing', async () => {

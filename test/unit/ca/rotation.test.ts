@@ -151,6 +151,11 @@ describe('CA rotation: from the swarm update to the end', function () {
     await assert.rejects(applyCAConfig(cluster, { CAConfig: { ForceRotate: 1 } }, { dataKey: undefined }), code('FAILED_PRECONDITION', /no cluster data key/));
     const trust: CACluster = { ...cluster, RootCA: { ...cluster.RootCA!, CrossSignedCACert: 'x' } };
     await assert.rejects(applyCAConfig(trust, { CAConfig: { ForceRotate: 1 } }, { dataKey: key }), code('FAILED_PRECONDITION', /still moving nodes to the new root/));
+    await assert.rejects(applyCAConfig(trust, { CAConfig: { ForceRotate: 1 } }, { dataKey: key, nodes: [node('a', r1.certPem, r1.certPem), node('b')] }), code('FAILED_PRECONDITION', /still moving/));
+    // Every node already trusts the root: the old one is dropped here and the new rotation starts.
+    const next = await applyCAConfig(trust, { CAConfig: { ForceRotate: 1 } }, { dataKey: key, nodes: [node('a', r1.certPem, r1.certPem)], generate: async () => r2 });
+    assert.equal(next.RootCA?.CrossSignedCACert, undefined);
+    assert.equal(next.RootCA?.RootRotation?.CACert, r2.certPem);
     const bare: CACluster = { ID: 'c1', Spec: {} };
     await assert.rejects(applyCAConfig(bare, { CAConfig: { ForceRotate: 1 } }, { dataKey: key }), code('FAILED_PRECONDITION', /keeps no CA in its store/));
     assert.deepEqual(await applyCAConfig(bare, { Name: 'n' }, { dataKey: key }), { Spec: { Name: 'n' } });
