@@ -3,7 +3,7 @@
 // session has said where the bus is. Composition only.
 import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
-import { Bus } from '../../shared/bus';
+import { Bus, nodeBusTls } from '../../shared/bus';
 import { TlsIdentity, loadNodeCredentials, type DispatcherClient, type NodeCredentials, type NodeRole } from '../../shared/rpc';
 import { unavailable } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
@@ -14,7 +14,7 @@ import { swarmNetworking } from './tasks/networking';
 import { SwarmNetworkFollower } from './session/networks';
 import { NetworkAttachments } from './session/attachments';
 import { TaskSecrets } from './secrets';
-import { NodeCertificates, heldCertificate } from './certs';
+import { NodeCertificates, heldCertificate, type RenewedCertificate } from './certs';
 
 const log = logger('agent');
 
@@ -35,6 +35,11 @@ export interface AgentOptions {
   managers: string[];
   /** This node's address in the swarm: the source of its VXLAN tunnels. */
   advertiseAddr: string;
+  /**
+   * After each renewal of the node certificate (already saved and in use). For what reads
+   * the certificate files once: a manager's etcd must restart when `trustChanged`.
+   */
+  onCertificateRenewed?: (r: RenewedCertificate) => void;
 }
 
 export class Agent {
@@ -112,6 +117,7 @@ export class Agent {
     certs.onRenewed((r) => {
       if (role && r.role !== role) log.warn({ from: role, to: r.role }, "the node's certificate now names another role; the daemon runs as it did until it is restarted");
       role = r.role;
+      this.opts.onCertificateRenewed?.(r);
     });
     certs.start(signal);
     this.certs = certs;
@@ -122,7 +128,7 @@ export class Agent {
   /** Answer log requests for this node's tasks, on the bus the session named. */
   private async serveLogs(b: { urls: string[]; token?: string }): Promise<Bus | undefined> {
     try {
-      const bus = await Bus.connect(b.urls, { token: b.token, name: `agent-${this.opts.nodeId}`, signal: this.ac.signal });
+      const bus = await Bus.connect(b.urls, { token: b.token, name: `agent-${this.opts.nodeId}`, signal: this.ac.signal, tls: nodeBusTls(this.opts.stateDir) });
       const containers = this.opts.engine.containers;
       const server = new LogServer(bus, this.opts.nodeId, {
         containerOf: async (taskId) => (await containers.list({ all: true, filters: new Map([['label', [`${TASK_ID_LABEL}=${taskId}`]]]) }))[0]?.Id as string | undefined,
