@@ -7,7 +7,8 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
 import { ShoalError, errorMessage, precondition, unavailable } from '../shared/errors';
-import { Bus } from '../shared/bus';
+import { Bus, nodeBusTls } from '../shared/bus';
+import { followNodeCredentials, type CredentialsFollower } from '../shared/rpc/certstore';
 import { ROLE_OU, certPaths, RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
 import { LeaderComponents } from './leader';
@@ -42,6 +43,7 @@ const PROMOTION_WAIT_MS = 60_000;
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
 
+
 export class Manager {
   readonly etcd: EtcdMember;
   readonly nats: NatsServer;
@@ -57,6 +59,8 @@ export class Manager {
   private leading = false;
   /** The swarm leader's node ID as last observed ('' while unknown). */
   private swarmLeader = '';
+  /** Kept here: the certificate store holds its followers weakly. */
+  private natsReload?: CredentialsFollower;
   /** This manager's view of the Raft group (members, leader, reachability). */
   health?: RaftHealth;
   private etcdClient?: Etcd3;
@@ -88,6 +92,7 @@ export class Manager {
         clusterListen: `${s.advertiseAddr}:${ports.natsCluster}`,
         token: s.busToken,
         routes: s.natsRoutes,
+        tls: { certFile: nodeCerts.cert, keyFile: nodeCerts.key, caFile: nodeCerts.ca },
       }),
     );
   }
@@ -132,7 +137,10 @@ export class Manager {
     // A joining member starts as a learner, which serves no reads or writes: wait for its promotion.
     if (this.opts.join) await this.untilVoter(signal);
     this.store = new EtcdStore(this.etcd.client(), { gate: this.health }, true);
-    this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}` });
+    this.bus = await Bus.connect(this.nats.url, { token: state.busToken, name: `manager-${state.nodeId}`, tls: nodeBusTls(swarmDir(dataRoot)) });
+    // nats-server reads its certificate files only at start and reload: reload when they change.
+    this.natsReload = { update: () => void this.nats.reload() };
+    followNodeCredentials(swarmDir(dataRoot), this.natsReload);
     // The key before the cluster object: a cluster never exists without its data key.
     this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
     if (!this.dataKey) log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');

@@ -9,7 +9,7 @@ import type { AssignmentsMessage, AssignmentsRequest, AttachNetworkRequest, Call
 import type { Node, Task } from '../../shared/swarm';
 import type { BatchOp, ClusterStore, StoreEvent } from '../store';
 import { assignmentSet, canonicalJson, completeChanges, diffAssignments, type AssignmentSet } from './assignments';
-import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, RECONNECT_GRACE_FACTOR, STARTUP_GRACE_FACTOR, WRITE_ATTEMPTS } from './config';
+import { ASSIGNMENT_BATCH_MS, HEARTBEAT_FAILURE, heartbeatGraceMs, heartbeatPeriodMs, RECONNECT_GRACE_FACTOR, startupGraceFactor, WRITE_ATTEMPTS } from './config';
 import { HeartbeatTracker } from './heartbeats';
 import { changeNode, downNode, notRegistered, parseDescription, peerHost, readyNode } from './nodes';
 import { ClusterIndex, nodeFingerprint, WATCHED_KINDS } from './state';
@@ -345,7 +345,7 @@ export class ActiveDispatcher {
     this.index.load(snapshot);
     // Every node that is not DOWN gets a fresh grace period: a new leader does not know when
     // nodes last beat, and must not mark them down before they could reconnect.
-    const factor = this.loadedOnce ? 1 : STARTUP_GRACE_FACTOR;
+    const factor = this.loadedOnce ? 1 : startupGraceFactor(this.periodMs());
     for (const n of this.index.nodes.values()) if (n.Status?.State !== 'down' && !this.tracker.has(n.ID)) this.arm(n.ID, factor);
     for (const s of this.sessions.values()) {
       if (!this.index.nodes.has(s.nodeId)) this.endSession(s, 'the node was removed from the cluster');

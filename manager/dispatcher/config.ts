@@ -27,6 +27,17 @@ export const RECONNECT_GRACE_FACTOR = 2;
  */
 export const STARTUP_GRACE_FACTOR = 2;
 
+/**
+ * ...and never less than this: with several managers an agent may first spend a session
+ * attempt on a manager that is cut off, then on followers, before it reaches the new leader.
+ */
+export const STARTUP_GRACE_MIN_MS = 10_000;
+
+/** The grace factor nodes get when a dispatcher starts. */
+export function startupGraceFactor(periodMs: number): number {
+  return Math.max(STARTUP_GRACE_FACTOR, STARTUP_GRACE_MIN_MS / heartbeatGraceMs(periodMs));
+}
+
 /** How long changes for a node are collected before one assignments message carries them all. */
 export const ASSIGNMENT_BATCH_MS = 3;
 

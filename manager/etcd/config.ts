@@ -200,6 +200,8 @@ export function etcdArgs(c: EtcdMemberConfig): string[] {
           '--peer-client-cert-auth',
         ]
       : []),
+    // A member cut off and back (its term raised by lonely elections) must not depose a healthy leader.
+    '--pre-vote=true',
     '--enable-v2=false',
     '--logger=zap',
     '--log-outputs=stderr',

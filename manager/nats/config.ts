@@ -23,6 +23,14 @@ export interface NatsServerOptions {
    * members publish. Letters, digits, '.', '_', '~', '-'; 16 to 256 of them.
    */
   token?: string;
+  /** Mutual TLS for clients and routes alike, with these files (re-read on reload: SIGHUP). */
+  tls?: NatsTlsFiles;
+}
+
+export interface NatsTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 export interface NatsServerConfig {
@@ -32,6 +40,7 @@ export interface NatsServerConfig {
   client: HostPort;
   cluster: { name: string; listen: HostPort; routes: HostPort[] };
   token?: string;
+  tls?: NatsTlsFiles;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -73,7 +82,19 @@ export function compileNatsConfig(o: NatsServerOptions): NatsServerConfig {
     client,
     cluster: { name, listen, routes },
     token: o.token,
+    ...(o.tls ? { tls: checkTls(o.tls) } : {}),
   };
+}
+
+function checkTls(t: NatsTlsFiles): NatsTlsFiles {
+  for (const [k, v] of Object.entries(t)) if (typeof v !== 'string' || !v.startsWith('/')) throw invalid(`nats tls.${k} "${String(v)}" must be an absolute path`);
+  return { ...t };
+}
+
+/** A tls block: the server's own certificate, and client certificates required and checked. */
+function tlsBlock(t: NatsTlsFiles, indent: string): string[] {
+  const q = JSON.stringify;
+  return [`${indent}tls {`, `${indent}  cert_file: ${q(t.certFile)}`, `${indent}  key_file: ${q(t.keyFile)}`, `${indent}  ca_file: ${q(t.caFile)}`, `${indent}  verify: true`, `${indent}  timeout: 2`, `${indent}}`];
 }
 
 const ROUTE_USER = 'shoal';
@@ -89,8 +110,10 @@ export function renderNatsConfig(c: NatsServerConfig): string {
     'logtime: true',
   ];
   if (c.token) lines.push('authorization {', `  token: ${q(c.token)}`, '}');
+  if (c.tls) lines.push(...tlsBlock(c.tls, ''));
   lines.push('cluster {', `  name: ${q(c.cluster.name)}`, `  listen: ${q(joinHostPort(c.cluster.listen.host, c.cluster.listen.port))}`);
   if (c.token) lines.push('  authorization {', `    user: ${q(ROUTE_USER)}`, `    password: ${q(c.token)}`, '  }');
+  if (c.tls) lines.push(...tlsBlock(c.tls, '  '));
   lines.push(`  routes: [${c.cluster.routes.map((r) => q(`nats-route://${cred}${joinHostPort(r.host, r.port)}`)).join(', ')}]`, '}');
   return lines.join('\n') + '\n';
 }

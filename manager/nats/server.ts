@@ -29,7 +29,9 @@ export class NatsServer {
       // A manager is its daemon and its store member together: when one dies, so does the other.
       dieWithParent: true,
       probe: async () => {
-        const nc = await connect({ servers: this.url, token: config.token, timeout: 1000, reconnect: false, ignoreClusterUpdates: true });
+        const tls = config.tls && { certFile: config.tls.certFile, keyFile: config.tls.keyFile, caFile: config.tls.caFile, checkServerIdentity: () => undefined };
+        // The probe asks only whether this server serves; who it is, the certificate checks of real clients say.
+        const nc = await connect({ servers: this.url, token: config.token, timeout: 1000, reconnect: false, ignoreClusterUpdates: true, ...(tls ? { tls } : {}) });
         await nc.close();
         return true;
       },
@@ -52,6 +54,11 @@ export class NatsServer {
     await fs.mkdir(dirname(this.config.configFile), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.config.configFile, renderNatsConfig(this.config), 0o600);
     await this.supervisor.start(signal);
+  }
+
+  /** Make the server read its config and certificate files again (after a renewal). */
+  reload(): boolean {
+    return this.supervisor.signal('SIGHUP');
   }
 
   async stop(): Promise<void> {

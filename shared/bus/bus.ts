@@ -1,6 +1,7 @@
 // The cluster's event and log bus over NATS: JSON messages on the subjects in subjects.ts. The
 // connection reconnects forever with a bounded wait; subscriptions survive reconnects (the
 // client re-subscribes) and end when their signal aborts.
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { unavailable } from '../errors';
@@ -17,6 +18,19 @@ export interface BusOptions {
   /** Wait between reconnect attempts to one server (default 250 ms, plus up to 100 ms jitter). */
   reconnectWaitMs?: number;
   signal?: AbortSignal;
+  /** Mutual TLS with the servers: files re-read at every (re)connection, so a renewal is picked up. */
+  tls?: BusTls;
+}
+
+export interface BusTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /**
+   * The name the server's certificate must carry instead of the address dialled (servers are
+   * dialled by IP, loopback included; every manager's certificate names its role).
+   */
+  serverName?: string;
 }
 
 export interface BusMessage<T> {
@@ -60,6 +74,7 @@ export class Bus implements MessageBus {
           reconnectJitter: 100,
           pingInterval: 10_000,
           maxPingOut: 2,
+          ...(opts.tls ? { tls: natsTls(opts.tls) } : {}),
         });
         return new Bus(nc);
       } catch (e) {
@@ -150,4 +165,15 @@ export class Bus implements MessageBus {
       }
     }
   }
+}
+
+/** nats.js hands these to tls.connect (the files it reads itself, at each connection). */
+function natsTls(t: BusTls): Record<string, unknown> {
+  const name = t.serverName;
+  return {
+    certFile: t.certFile,
+    keyFile: t.keyFile,
+    caFile: t.caFile,
+    ...(name ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert) } : {}),
+  };
 }

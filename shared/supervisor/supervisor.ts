@@ -145,6 +145,12 @@ export class Supervisor extends EventEmitter {
     if (this.current !== 'stopped') this.setState('stopped');
   }
 
+  /** Send the running child a signal (e.g. SIGHUP: reload); false when none runs. */
+  signal(sig: NodeJS.Signals): boolean {
+    const p = this.child?.proc;
+    return p?.pid !== undefined && p.exitCode === null && p.kill(sig);
+  }
+
   /** State changes until the signal aborts. */
   async *changes(signal: AbortSignal): AsyncIterable<SupervisorEvent> {
     try {

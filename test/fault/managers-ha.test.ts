@@ -1,11 +1,14 @@
 // Manager high availability on a lab of three managers and two workers: the leader killed,
 // a manager cut off, quorum lost and regained, every manager restarted, and intruders refused.
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { startLab, type TestLab } from '../helpers/lab';
 import { busyboxService, eventually, running, taskContainers, tasksOf } from '../helpers/swarm';
 import { ApiError, type EngineClient } from '../../shared/client';
+import { Bus } from '../../shared/bus';
 import { DispatcherClient, RpcClient, untrustedCredentials } from '../../shared/rpc';
 
 interface ManagerNode {
@@ -144,16 +147,16 @@ describe('manager high availability: three managers in Raft (real etcd, NATS, cr
     assert.deepEqual((await tasksOf(client('m3'), steady)).map((t) => t.ID).sort(), tasksBefore);
   });
 
-  it('intruders: a wrong token cannot join; no certificate reaches neither gRPC nor etcd', async () => {
+  it('intruders: a wrong token cannot join; without a certificate neither gRPC, etcd nor NATS answers', async () => {
     const m1 = lab.host('m1');
     // w2 leaves, then tries again with a token whose secret is wrong.
     const { JoinTokens } = await client('m1').get<{ JoinTokens: { Worker: string } }>('/swarm');
     await client('w2').post('/swarm/leave', { query: { force: true } });
     const countBefore = (await nodes('m1')).length;
     const wrong = JoinTokens.Worker.replace(/-[a-z0-9]+$/, '-0000000000000000000000000');
-    const join = await lab.docker('w2', ['swarm', 'join', '--token', wrong, '--advertise-addr', lab.host('w2').address, `${m1.address}:2377`]);
-    assert.notEqual(join.code, 0);
-    assert.match(join.stderr, /token/i);
+    const joined = await lab.docker('w2', ['swarm', 'join', '--token', wrong, '--advertise-addr', lab.host('w2').address, `${m1.address}:2377`]);
+    assert.notEqual(joined.code, 0);
+    assert.match(joined.stderr, /token/i);
     assert.equal((await nodes('m1')).length, countBefore, 'a refused join leaves no node record');
     // gRPC without a client certificate: the dispatcher refuses to open a session.
     const rpc = new RpcClient(`${m1.address}:2377`, untrustedCredentials());
@@ -185,5 +188,8 @@ describe('manager high availability: three managers in Raft (real etcd, NATS, cr
       t.setTimeout(3000, () => t.destroy());
     });
     assert.equal(answered, undefined, `etcd's peer port answered a client without a certificate: ${answered}`);
+    // NATS: even with the bus token, a client without a cluster certificate is turned away.
+    const state = JSON.parse(await fs.readFile(join(lab.lab.host('m1').dataRoot, 'swarm', 'state.json'), 'utf8')) as { busToken: string };
+    await assert.rejects(Bus.connect(`nats://${m1.address}:2381`, { token: state.busToken, connectTimeoutMs: 2000, name: 'intruder' }));
   });
 });

@@ -3,7 +3,7 @@
 // session has said where the bus is. Composition only.
 import { logger } from '../../shared/log';
 import { errorMessage } from '../../shared/errors';
-import { Bus } from '../../shared/bus';
+import { Bus, nodeBusTls } from '../../shared/bus';
 import { TlsIdentity, loadNodeCredentials, type DispatcherClient, type NodeCredentials, type NodeRole } from '../../shared/rpc';
 import { unavailable } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
@@ -128,7 +128,7 @@ export class Agent {
   /** Answer log requests for this node's tasks, on the bus the session named. */
   private async serveLogs(b: { urls: string[]; token?: string }): Promise<Bus | undefined> {
     try {
-      const bus = await Bus.connect(b.urls, { token: b.token, name: `agent-${this.opts.nodeId}`, signal: this.ac.signal });
+      const bus = await Bus.connect(b.urls, { token: b.token, name: `agent-${this.opts.nodeId}`, signal: this.ac.signal, tls: nodeBusTls(this.opts.stateDir) });
       const containers = this.opts.engine.containers;
       const server = new LogServer(bus, this.opts.nodeId, {
         containerOf: async (taskId) => (await containers.list({ all: true, filters: new Map([['label', [`${TASK_ID_LABEL}=${taskId}`]]]) }))[0]?.Id as string | undefined,
