@@ -43,6 +43,22 @@ export function joinTokenDigest(cluster: CACluster, fallback: RootCA): string {
   return cluster.RootCA ? certificateDigest(cluster.RootCA.CACert) : fallback.digest;
 }
 
+/**
+ * Keep this manager's disk copy of the CA on the cluster's root: what is minted from the disk
+ * copy before the store can be read (the in-memory certificate of the manager's etcd
+ * clients) and what a joining manager is handed must come from the root the nodes trust.
+ * Call it at start once the store answers, and when this node's trust root changed (before
+ * restarting what reads certificates once). Returns the root now on disk.
+ */
+export async function syncDiskCA(cluster: CACluster, dataKey: () => DataKey | undefined, dir: string, current: RootCA): Promise<RootCA> {
+  const ca = cluster.RootCA;
+  if (!ca || ca.CACert === current.certPem) return current;
+  const root = await new CASigners(dataKey).current(ca);
+  await root.save(dir);
+  log.info({ digest: root.digest, previous: current.digest }, "this manager's copy of the root CA now follows the cluster's");
+  return root;
+}
+
 /** The CA a new manager is handed (it signs from then on): the one that signs now. */
 export async function signingCA(cluster: CACluster, dataKey: () => DataKey | undefined, fallback: RootCA): Promise<{ certPem: string; keyPem: string }> {
   const root = cluster.RootCA ? await new CASigners(dataKey).signer(cluster.RootCA) : fallback;

@@ -36,4 +36,4 @@ export { applyCAConfig, decideRotation, type RotationDecision, type CAUpdateOpti
 export { planCARotation, finishCertificates, finishTrust, CARotationReconciler, type CARotationPlan } from './reconciler';
 export { CAStateFollower, type CAView } from './follow';
 export { publicCluster } from './public';
-export { initialClusterCA, ensureClusterCA, joinTokenDigest, signingCA } from './cluster';
+export { initialClusterCA, ensureClusterCA, joinTokenDigest, signingCA, syncDiskCA } from './cluster';

@@ -36,10 +36,11 @@ export interface AgentOptions {
   /** This node's address in the swarm: the source of its VXLAN tunnels. */
   advertiseAddr: string;
   /**
-   * After each renewal of the node certificate (already saved and in use). For what reads
-   * the certificate files once: a manager's etcd must restart when `trustChanged`.
+   * After each renewal of the node certificate (already saved and in use), awaited before the
+   * node reports its new certificate and root. For what reads the certificate files once: a
+   * manager's etcd must restart when `trustChanged` (see manager/ca syncDiskCA).
    */
-  onCertificateRenewed?: (r: RenewedCertificate) => void;
+  onCertificateRenewed?: (r: RenewedCertificate) => void | Promise<void>;
 }
 
 export class Agent {
@@ -114,10 +115,10 @@ export class Agent {
     // into the same identity: the session keeps its connection, new connections use the new one.
     const certs = new NodeCertificates({ identity, stateDir: this.opts.stateDir, managers: () => session.managers.list(), addr: local });
     let role = certRole(creds);
-    certs.onRenewed((r) => {
+    certs.onRenewed(async (r) => {
       if (role && r.role !== role) log.warn({ from: role, to: r.role }, "the node's certificate now names another role; the daemon runs as it did until it is restarted");
       role = r.role;
-      this.opts.onCertificateRenewed?.(r);
+      await this.opts.onCertificateRenewed?.(r);
     });
     certs.start(signal);
     this.certs = certs;

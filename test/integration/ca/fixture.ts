@@ -120,7 +120,9 @@ export async function startCAPlane(opts: { certExpiryMs?: number } = {}): Promis
     session.onState((s) => states.push(s));
     const certs = new NodeCertificates({ identity, stateDir: dir, managers: () => session.managers.list(), addr: '127.0.0.1' });
     const renewed: RenewedCertificate[] = [];
-    certs.onRenewed((r) => renewed.push(r));
+    certs.onRenewed((r) => {
+      renewed.push(r);
+    });
     session.start();
     certs.start();
     const n: TestNode = {

@@ -55,7 +55,7 @@ export class NodeCertificates {
   /** The forced renewal comes from the watch alone (and may turn out to be done already). */
   private forcedByWatch = false;
   private loops: Promise<void>[] = [];
-  private readonly listeners = new Set<(r: RenewedCertificate) => void>();
+  private readonly listeners = new Set<(r: RenewedCertificate) => void | Promise<void>>();
   private readonly log: Logger;
   private readonly random: () => number;
   /** What the managers last said the node should hold. */
@@ -97,8 +97,13 @@ export class NodeCertificates {
     this.wakeRenewal?.();
   }
 
-  /** Called after each renewal; returns an unsubscribe function. */
-  onRenewed(fn: (r: RenewedCertificate) => void): () => void {
+  /**
+   * Called after each renewal, the new credentials saved and in use; returns an unsubscribe
+   * function. The node reports what it holds (the watch reopens) only once every listener
+   * has settled: one that must reload what read the old root (etcd) does so before the
+   * cluster learns that this node trusts the new one.
+   */
+  onRenewed(fn: (r: RenewedCertificate) => void | Promise<void>): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -180,15 +185,18 @@ export class NodeCertificates {
         const r = await renewCertificate({ rpc, identity: this.opts.identity, stateDir: this.opts.stateDir, addr: this.opts.addr, signal, timeoutMs: this.opts.callTimeoutMs ?? 10_000 });
         this.cursor += i;
         this.log.info({ manager: addr, reason, role: r.role, notAfter: r.notAfter }, 'node certificate renewed and in use');
+        const renewed: RenewedCertificate = { ...r, reason, trustChanged: !sameCertificates(trustBefore, r.credentials.caPem) };
+        await Promise.all(
+          [...this.listeners].map(async (l) => {
+            try {
+              await l(renewed);
+            } catch (e) {
+              this.log.warn({ err: errorMessage(e) }, 'renewal listener failed');
+            }
+          }),
+        );
         // Report the new certificate: reopen the watch on a fresh connection.
         this.watchAc?.abort();
-        for (const l of this.listeners) {
-          try {
-            l({ ...r, reason, trustChanged: !sameCertificates(trustBefore, r.credentials.caPem) });
-          } catch (e) {
-            this.log.warn({ err: errorMessage(e) }, 'renewal listener failed');
-          }
-        }
         return;
       } catch (e) {
         lastErr = e;
