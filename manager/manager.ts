@@ -6,7 +6,7 @@ import { hostRoutes } from '../shared/net/routes';
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { logger } from '../shared/log';
-import { ShoalError, errorMessage, precondition, unavailable } from '../shared/errors';
+import { errorMessage, precondition, unavailable } from '../shared/errors';
 import { Bus, nodeBusTls } from '../shared/bus';
 import { followNodeCredentials, type CredentialsFollower } from '../shared/rpc/certstore';
 import { ROLE_OU, certPaths, RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
@@ -157,6 +157,9 @@ export class Manager {
         joinTokens: () => this.joinTokens(),
         registerNode: (id, role, info) => this.registerNode(id, role, info),
         newNodeId: newSwarmId,
+        // The CA, the certificate expiry and nodes' roles (promote/demote) come from the store.
+        store: this.store,
+        dataKey: () => this.dataKey,
       }),
     );
     addRaftMembershipService(
@@ -239,16 +242,6 @@ export class Manager {
   /** Follow who leads the swarm (the election's current winner). */
   private async observeLeader(signal: AbortSignal): Promise<void> {
     for await (const leader of this.election!.observe(signal)) this.swarmLeader = leader ?? '';
-  }
-
-  /**
-   * Demotion, as far as this manager carries it out: a manager that already left the Raft group
-   * (swarm leave, or it never started) becomes a worker record, so it can then be removed. A
-   * live member is refused: its daemon does not yet hand its vote back and run on as a worker.
-   */
-  checkDemotion(nodeId: string): void {
-    if (!this.raftView().members.some((m) => m.name === nodeId)) return;
-    throw new ShoalError('NOT_IMPLEMENTED', `node ${nodeId} is a member of the managers' raft group; demoting a running manager is not supported yet: run "docker swarm leave --force" on it first`);
   }
 
   /** While this manager cannot reach a quorum: the warning its answers carry. */

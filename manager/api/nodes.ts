@@ -112,6 +112,11 @@ export function registerNodeRoutes(router: Router, c: ControlContext): void {
 
 /** A node as the API shows it: a manager's status is what the Raft group says now. */
 function live(c: ControlContext, n: Node): Node {
+  // A demoted node may still carry the status it had as a manager: a worker shows none.
+  if (n.Spec.Role === 'worker' && n.ManagerStatus !== undefined) {
+    const { ManagerStatus: _gone, ...worker } = n;
+    return worker;
+  }
   if (!c.managerStatus || nodeRole(n) !== 'manager') return n;
   const ms = c.managerStatus(n);
   return ms ? { ...n, ManagerStatus: ms } : n;

@@ -2,7 +2,7 @@
 // an agent, or both). One operation at a time; a failed init or join leaves no swarm state.
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../shared/log';
-import { ShoalError, invalid, errorMessage } from '../../shared/errors';
+import { ShoalError, invalid, errorMessage, unavailable } from '../../shared/errors';
 import { Mutex } from '../../shared/mutex';
 import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
@@ -12,9 +12,12 @@ import { joinHostPort } from '../etcd/urls';
 import { DEFAULT_HEARTBEAT_PERIOD_MS } from '../dispatcher/config';
 import { gatherNodeDescription } from '../../worker/agent/session/description';
 import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr } from './addrs';
-import { loadSwarmState, saveSwarmState, removeSwarmState, portsFor, swarmDir, type SwarmState } from './state';
+import { loadSwarmState, saveSwarmState, removeSwarmState, forgetManagerState, portsFor, swarmDir, type SwarmState } from './state';
 
 const log = logger('membership');
+
+/** How long a promoted or demoted node keeps trying to take its new role. */
+const ROLE_CHANGE_WAIT_MS = 120_000;
 
 /** How long a restarted daemon waits for its manager before it serves the API anyway. */
 const RESUME_WAIT_MS = 5000;
@@ -113,6 +116,80 @@ export class Membership {
     if (this.manager_) return this.manager_;
     if (this.resuming) throw new ShoalError('UNAVAILABLE', `This node is a swarm manager that is still starting: its store waits for a quorum of managers to be online${this.lastError ? ` (${this.lastError})` : ''}`);
     throw new ShoalError('UNAVAILABLE', this.state ? NOT_A_MANAGER_WORKER : NOT_A_MANAGER_NONE);
+  }
+
+  /**
+   * The node's certificate now names `role`: a promotion or demotion reached this node (the
+   * managers decide; the renewal carries it). A promoted worker joins the managers' Raft group
+   * and starts a manager; a demoted manager hands its vote back and stops its manager. The
+   * agent runs on either way, so the node's tasks are untouched.
+   */
+  async certifiedRole(role: Role): Promise<void> {
+    // Managers join the Raft group one at a time (etcd takes one learner at a time): try again
+    // for a while when another node's join is under way or a manager is briefly out of reach.
+    const until = Date.now() + ROLE_CHANGE_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const done = await this.lock.run(async () => {
+        const s = this.state;
+        if (!s || role === 'none' || s.role === role) return true;
+        try {
+          if (role === 'manager') await this.becomeManager(s);
+          else await this.becomeWorker(s);
+          this.lastError = '';
+          log.info({ role }, role === 'manager' ? 'promoted: this node is now a manager' : 'demoted: this node is now a worker');
+          return true;
+        } catch (e) {
+          this.lastError = `cannot become a ${role}: ${errorMessage(e)}`;
+          log.warn({ err: errorMessage(e), attempt }, `cannot become a ${role} yet`);
+          return false;
+        }
+      });
+      if (done || Date.now() > until) return;
+      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
+    }
+  }
+
+  private async becomeManager(s: SwarmState): Promise<void> {
+    const [{ loadNodeCredentials }, { joinRaftGroup }, { Manager }] = await Promise.all([import('../../shared/rpc'), import('./raft-join'), import('../manager')]);
+    const creds = await loadNodeCredentials(swarmDir(this.opts.dataRoot));
+    if (!creds) throw unavailable('no node certificate to join the managers with');
+    const grpcPort = parseAddr('listen address', s.listenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT }).port;
+    let lastErr: unknown;
+    for (const remoteAddr of s.managers) {
+      let j;
+      try {
+        j = await joinRaftGroup({ remoteAddr, credentials: creds, clusterId: s.clusterId, advertiseHost: s.advertiseAddr, grpcPort, dataRoot: this.opts.dataRoot });
+      } catch (e) {
+        lastErr = e;
+        continue;
+      }
+      const next: SwarmState = { ...s, role: 'manager', ports: portsFor(grpcPort), busToken: j.busToken, natsRoutes: j.natsRoutes, managers: [...new Set([joinHostPort(s.advertiseAddr, grpcPort), ...j.managers, ...s.managers])] };
+      const m = new Manager({ dataRoot: this.opts.dataRoot, state: next, join: { initialCluster: j.initialCluster } });
+      await m.start();
+      await saveSwarmState(this.opts.dataRoot, next);
+      this.state = next;
+      this.manager_ = m;
+      return;
+    }
+    throw lastErr ?? unavailable('no manager to join the raft group through');
+  }
+
+  private async becomeWorker(s: SwarmState): Promise<void> {
+    const m = this.manager_;
+    const others = m ? (await import('../raft')).managerPeersOf(m.raftView(), { reachableOnly: false }).filter((p) => p.nodeId !== s.nodeId).map((p) => p.grpc) : [];
+    if (m) {
+      // The managers checked quorum when they accepted the demotion; the vote goes now.
+      await m.leaveRaft(true);
+      this.manager_ = undefined;
+      await m.stop();
+    }
+    await forgetManagerState(this.opts.dataRoot);
+    const next: SwarmState = { ...s, role: 'worker', managers: others.length ? others : s.managers.filter((a) => a !== joinHostPort(s.advertiseAddr, s.ports?.grpc ?? DEFAULT_SWARM_PORT)) };
+    delete next.ports;
+    delete next.busToken;
+    delete next.natsRoutes;
+    await saveSwarmState(this.opts.dataRoot, next);
+    this.state = next;
   }
 
   /** At daemon start: rejoin the swarm this node was part of. */

@@ -30,9 +30,18 @@ export class Daemon {
     this.membership = new Membership({
       dataRoot: this.config.dataRoot,
       nodeName: this.config.nodeName,
-      startAgent: async (state) => {
+      startAgent: async (state, m) => {
         const { Agent } = await import('../agent/agent');
-        const agent = new Agent({ engine, nodeId: state.nodeId, nodeName: this.config.nodeName, stateDir: swarmDir(this.config.dataRoot), managers: state.managers, advertiseAddr: state.advertiseAddr });
+        const agent = new Agent({
+          engine,
+          nodeId: state.nodeId,
+          nodeName: this.config.nodeName,
+          stateDir: swarmDir(this.config.dataRoot),
+          managers: state.managers,
+          advertiseAddr: state.advertiseAddr,
+          // Promotion and demotion reach a node as a certificate for its new role.
+          onCertificateRenewed: (r) => void m.certifiedRole(r.role),
+        });
         await agent.start();
         return agent;
       },
@@ -65,7 +74,9 @@ export class Daemon {
       dataKey: () => membership.manager().dataKey,
       managerStatus: (n) => membership.manager().managerStatus(n),
       readWarning: () => membership.manager().readWarning(),
-      demote: async (n) => membership.manager().checkDemotion(n.ID),
+      // A promoted node joins the Raft group itself once its certificate names it a manager.
+      promote: async () => undefined,
+      demote: async (n) => membership.manager().checkRemoval(n.ID, `demote node ${n.ID}`),
       newId: newSwarmId,
       now: () => new Date(),
     };
