@@ -36,6 +36,8 @@ export interface ManagerOptions {
   bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription; addressPools: AddressPools };
   /** Set when joining as a manager: the etcd group to join (from RaftMembership.Join). */
   join?: { initialCluster: Record<string, string> };
+  /** swarm init --force-new-cluster: this start makes the etcd group this member alone, keeping its data. */
+  forceNewCluster?: boolean;
 }
 
 /** How long a joining manager waits for its etcd learner to become a voter. */
@@ -82,6 +84,7 @@ export class Manager {
         tls: { certFile: nodeCerts.cert, keyFile: nodeCerts.key, caFile: nodeCerts.ca },
         initialCluster: opts.join?.initialCluster,
         initialClusterState: opts.join ? 'existing' : 'new',
+        forceNewCluster: opts.forceNewCluster,
       }),
     );
     this.nats = new NatsServer(
@@ -233,7 +236,8 @@ export class Manager {
   managerStatus(node: Node): ManagerStatus | undefined {
     const view = this.raftView();
     const m = view.members.find((x) => x.name === node.ID);
-    if (!m) return node.ManagerStatus ?? undefined;
+    // A manager node without a member (still joining, or its member was dropped) cannot be reached as one.
+    if (!m) return { Leader: false, Reachability: 'unreachable', Addr: node.ManagerStatus?.Addr ?? '' };
     const peer = managerPeersOf(view, { reachableOnly: false }).find((p) => p.nodeId === node.ID);
     const up = m.reachable && !m.learner && node.Status?.State !== 'down';
     return { Leader: this.swarmLeader === node.ID, Reachability: up ? 'reachable' : 'unreachable', Addr: node.ManagerStatus?.Addr || peer?.grpc || '' };

@@ -49,6 +49,8 @@ export interface EtcdMemberOptions {
    * certificate saved over the same paths is picked up without a restart.
    */
   tls?: EtcdTlsFiles;
+  /** Start this once as a one-member cluster on the data it has (recovery after losing quorum for good). */
+  forceNewCluster?: boolean;
 }
 
 export interface EtcdTlsFiles {
@@ -76,6 +78,7 @@ export interface EtcdMemberConfig {
   autoCompactionRetention: string;
   quotaBackendBytes: number;
   tls?: EtcdTlsFiles;
+  forceNewCluster: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -161,6 +164,7 @@ export function compileEtcdConfig(o: EtcdMemberOptions): EtcdMemberConfig {
     autoCompactionRetention: retention,
     quotaBackendBytes: wholeNumber('quotaBackendBytes', o.quotaBackendBytes, 2 * 1024 ** 3, 64 * 1024 * 1024, 8 * 1024 ** 3),
     ...(tls ? { tls: { ...tls } } : {}),
+    forceNewCluster: o.forceNewCluster === true,
   };
 }
 
@@ -202,6 +206,7 @@ export function etcdArgs(c: EtcdMemberConfig): string[] {
       : []),
     // A member cut off and back (its term raised by lonely elections) must not depose a healthy leader.
     '--pre-vote=true',
+    ...(c.forceNewCluster ? ['--force-new-cluster'] : []),
     '--enable-v2=false',
     '--logger=zap',
     '--log-outputs=stderr',

@@ -283,8 +283,8 @@ export class Membership {
 
   async init(req: InitRequest): Promise<string> {
     return this.lock.run(async () => {
+      if (this.state && req.ForceNewCluster && this.state.role === 'manager') return this.forceNewCluster(this.state);
       if (this.state) throw new ShoalError('UNAVAILABLE', ALREADY);
-      if (req.ForceNewCluster) throw invalid('--force-new-cluster is not supported: a cluster is recovered by restarting its managers');
       if (req.AutoLockManagers) throw invalid('--autolock is not supported: managers keep their keys on disk');
       const availability = checkAvailability(req.Availability);
       const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
@@ -319,6 +319,27 @@ export class Membership {
       log.info({ nodeId, advertise: advertise.host, listen: state.listenAddr }, 'swarm initialized');
       return nodeId;
     });
+  }
+
+  /**
+   * swarm init --force-new-cluster on a manager whose peers are gone for good: its etcd member
+   * restarts as a group of one on the data it has, so the swarm's state, services and tasks
+   * carry on. Other managers stay listed (unreachable) until they are demoted and removed.
+   */
+  private async forceNewCluster(s: SwarmState): Promise<string> {
+    const { Manager } = await import('../manager');
+    this.resuming?.abort();
+    this.resuming = undefined;
+    await this.starting?.stop().catch(() => undefined);
+    const old = this.manager_;
+    this.manager_ = undefined;
+    await old?.stop();
+    const m = new Manager({ dataRoot: this.opts.dataRoot, state: s, forceNewCluster: true });
+    await m.start();
+    this.manager_ = m;
+    this.lastError = '';
+    log.warn({ nodeId: s.nodeId }, 'forced a new cluster: this manager is now the only member of the raft group');
+    return s.nodeId;
   }
 
   async join(req: JoinRequest): Promise<void> {

@@ -192,4 +192,27 @@ describe('manager high availability: three managers in Raft (real etcd, NATS, cr
     const state = JSON.parse(await fs.readFile(join(lab.lab.host('m1').dataRoot, 'swarm', 'state.json'), 'utf8')) as { busToken: string };
     await assert.rejects(Bus.connect(`nats://${m1.address}:2381`, { token: state.busToken, connectTimeoutMs: 2000, name: 'intruder' }));
   });
+
+  it('swarm init --force-new-cluster recovers the swarm from the one manager left', async () => {
+    const services = (await client('m1').get<Array<{ ID: string }>>('/services')).map((s) => s.ID).sort();
+    for (const m of ['m2', 'm3']) await lab.kill(m);
+    await eventually('quorum lost on m1', async () => {
+      try {
+        await client('m1').post('/services/create', { body: busyboxService('lost') });
+        return false;
+      } catch (e) {
+        return e instanceof ApiError && /does not have a leader/.test(e.message);
+      }
+    });
+    const r = await lab.docker('m1', ['swarm', 'init', '--force-new-cluster']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (await client('m1').post<{ ID: string }>('/services/create', { body: busyboxService('recovered', { Mode: { Replicated: { Replicas: 1 } } }) })).ID;
+    await running(client('m1'), id, 1);
+    assert.deepEqual((await client('m1').get<Array<{ ID: string }>>('/services')).map((s) => s.ID).sort(), [...services, id].sort());
+    const ms = (await nodes('m1')).filter((n) => n.ManagerStatus);
+    assert.equal(ms.find((n) => n.Description.Hostname === 'm1')?.ManagerStatus?.Leader, true);
+    for (const m of ['m2', 'm3']) assert.equal(ms.find((n) => n.Description.Hostname === m)?.ManagerStatus?.Reachability, 'unreachable');
+    // (w2 left in the test before: its share of the steady tasks runs on w1 now.)
+    await running(client('m1'), steady, 4);
+  });
 });
