@@ -17,10 +17,12 @@ import { EtcdMember, compileEtcdConfig, type EtcdClientTls } from './etcd';
 import { NatsServer, compileNatsConfig } from './nats';
 import { EtcdStore } from './store';
 import { LeaderElection } from './election';
-import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, type JoinTokens, type NodeJoinInfo } from './ca';
+import { RootCA, NodeCAService, newJoinTokens, rotateJoinToken, newSwarmId, ensureClusterCA, initialClusterCA, joinTokenDigest, syncDiskCA, type CACluster, type JoinTokens, type NodeJoinInfo } from './ca';
 import { swarmDir, type SwarmState } from './membership/state';
 import { createDataKey, loadDataKey, type DataKey } from './secrets';
-import { RaftHealth, RaftJoinService, RaftReconciler, managerPeersOf, reachableVoters, removalRefusal, voters, type RaftView } from './raft';
+import { promises as fs, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../shared/fsutil';
+import { RaftHealth, type PeerTls, RaftJoinService, RaftReconciler, managerPeersOf, reachableVoters, removalRefusal, voters, type RaftView } from './raft';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 
@@ -44,6 +46,8 @@ export interface ManagerOptions {
 const PROMOTION_WAIT_MS = 60_000;
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
+/** Where a manager keeps its etcd member's loopback certificate (re-minted at each start). */
+const localEtcdTls = (dataRoot: string) => join(swarmDir(dataRoot), 'etcd-tls');
 
 
 export class Manager {
@@ -78,10 +82,14 @@ export class Manager {
         name: s.nodeId,
         dataRoot: opts.dataRoot,
         // Only managers use etcd: clients on loopback, peers on the advertised address, all of
-        // it mutual TLS with the node's certificate (renewed in place; etcd re-reads the files).
+        // it mutual TLS; peers with the node's certificate (renewed in place; etcd re-reads
+        // it per handshake), the loopback side with one minted at each start (etcdClientTls).
         clientUrls: [`https://127.0.0.1:${ports.etcdClient}`],
         peerUrl: `https://${s.advertiseAddr}:${ports.etcdPeer}`,
-        tls: { certFile: nodeCerts.cert, keyFile: nodeCerts.key, caFile: nodeCerts.ca },
+        tls: {
+          client: { certFile: join(localEtcdTls(opts.dataRoot), 'local.crt'), keyFile: join(localEtcdTls(opts.dataRoot), 'local.key'), caFile: join(localEtcdTls(opts.dataRoot), 'ca.crt') },
+          peer: { certFile: nodeCerts.cert, keyFile: nodeCerts.key, caFile: nodeCerts.ca },
+        },
         initialCluster: opts.join?.initialCluster,
         initialClusterState: opts.join ? 'existing' : 'new',
         forceNewCluster: opts.forceNewCluster,
@@ -135,7 +143,7 @@ export class Manager {
     this.etcd.clientTls = etcdTls;
     await Promise.all([this.etcd.start(signal), this.nats.start(signal)]);
     this.etcdClient = this.etcd.client();
-    this.health = new RaftHealth({ client: this.etcdClient, self: state.nodeId, tls: () => etcdTls });
+    this.health = new RaftHealth({ client: this.etcdClient, self: state.nodeId, tls: () => this.nodePeerTls() });
     await this.health.start(signal);
     // A joining member starts as a learner, which serves no reads or writes: wait for its promotion.
     if (this.opts.join) await this.untilVoter(signal);
@@ -148,6 +156,14 @@ export class Manager {
     this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
     if (!this.dataKey) log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
     if (this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
+    else {
+      // A cluster made before the CA moved to the store gets it now; this manager's disk copy follows the cluster's root.
+      await ensureClusterCA(this.store, state.clusterId, this.rootCA, this.dataKey).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot move the root CA into the store yet'));
+      this.rootCA = await syncDiskCA(await this.cluster(), () => this.dataKey, caDir(dataRoot), this.rootCA).catch((e) => {
+        log.warn({ err: errorMessage(e) }, "cannot bring this manager's copy of the root CA up to date");
+        return this.rootCA;
+      });
+    }
     const creds = await loadNodeCredentials(swarmDir(dataRoot));
     if (!creds) throw unavailable(`this manager has no certificate under ${swarmDir(dataRoot)}; leave the swarm with --force and join again`);
     this.identity = new TlsIdentity(creds);
@@ -201,16 +217,45 @@ export class Manager {
   }
 
   /**
-   * The certificate this manager's own processes present to its etcd member: issued by the
-   * cluster CA at each start and kept in memory only, valid while the root is (the etcd3
-   * client cannot swap certificates; the node certificate on disk renews far more often).
+   * The loopback side of this manager's etcd member: a certificate issued by the root this
+   * manager holds at each start, valid while the root is, which the member serves and its
+   * local clients present. Neither the etcd3 client (fixed credentials) nor etcd (its CA file
+   * read once) can follow a renewal or a root rotation, so this side never depends on them;
+   * the peer side uses the node certificate, and the member restarts when trust changes.
    */
   private async etcdClientTls(): Promise<EtcdClientTls> {
     const s = this.opts.state;
     const expiryMs = Math.max(3600_000, this.rootCA.notAfter.getTime() - Date.now() - 60_000);
-    // The advertised address as its SAN: etcd checks a peer's certificate against the address it calls from (health probes).
-    const c = await this.rootCA.issueCredentials({ nodeId: s.nodeId, role: 'manager', clusterId: s.clusterId, addr: s.advertiseAddr, expiryMs });
-    return { ca: c.caPem, cert: c.certPem, key: c.keyPem, serverName: ROLE_OU.manager };
+    const c = await this.rootCA.issueCredentials({ nodeId: s.nodeId, role: 'manager', clusterId: s.clusterId, addr: '127.0.0.1', expiryMs });
+    const dir = localEtcdTls(this.opts.dataRoot);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(dir, 'local.key'), c.keyPem, 0o600);
+    await writeFileAtomic(join(dir, 'local.crt'), c.certPem, 0o644);
+    await writeFileAtomic(join(dir, 'ca.crt'), this.rootCA.certPem, 0o644);
+    return { ca: this.rootCA.certPem, cert: c.certPem, key: c.keyPem, serverName: ROLE_OU.manager };
+  }
+
+  /** The node certificate files, read now (they renew): what peer probes present. */
+  private nodePeerTls(): PeerTls {
+    const p = certPaths(swarmDir(this.opts.dataRoot));
+    return { ca: readFileSync(p.ca, 'utf8'), cert: readFileSync(p.cert, 'utf8'), key: readFileSync(p.key, 'utf8') };
+  }
+
+  /**
+   * The node now trusts another root (a rotation reached it): etcd reads its peer CA file only
+   * at start, so the member restarts (the group keeps its quorum; a lone manager's store is
+   * away for a moment). Resolves when the member answers again.
+   */
+  async trustChanged(): Promise<void> {
+    if (!this.etcd.supervisor.signal('SIGTERM')) return;
+    log.info('the trusted root changed: restarting the etcd member');
+    const until = Date.now() + 60_000;
+    await sleep(300);
+    while (Date.now() < until) {
+      if (await this.etcd.status().then(() => true, () => false)) return;
+      await sleep(200);
+    }
+    log.warn('the etcd member did not answer within 60 s of its restart');
   }
 
   /** Wait until this manager's etcd member votes (a learner is promoted by the leader once it caught up). */
@@ -291,8 +336,7 @@ export class Manager {
       CreatedAt: now,
       UpdatedAt: now,
       Spec: b.spec,
-      TLSInfo: { TrustRoot: this.rootCA.certPem },
-      RootRotationInProgress: false,
+      ...initialClusterCA(this.rootCA, this.dataKey!),
       DataPathPort: 4789,
       DefaultAddrPool: b.addressPools.DefaultAddrPool,
       SubnetSize: b.addressPools.SubnetSize,
@@ -327,8 +371,9 @@ export class Manager {
   /** Rotate the worker and/or manager join token (swarm update --rotate-*-token). */
   rotateTokens(c: Swarm, worker: boolean, manager: boolean): Swarm['JoinTokens'] {
     let t: JoinTokens = { worker: c.JoinTokens!.Worker!, manager: c.JoinTokens!.Manager! };
-    if (worker) t = rotateJoinToken(t, 'worker', this.rootCA.digest);
-    if (manager) t = rotateJoinToken(t, 'manager', this.rootCA.digest);
+    const digest = joinTokenDigest(c as CACluster, this.rootCA);
+    if (worker) t = rotateJoinToken(t, 'worker', digest);
+    if (manager) t = rotateJoinToken(t, 'manager', digest);
     return apiTokens(t);
   }
 

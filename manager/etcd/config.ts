@@ -44,11 +44,11 @@ export interface EtcdMemberOptions {
   /** Backend quota in bytes (default 2 GiB, etcd's default). */
   quotaBackendBytes?: number;
   /**
-   * Mutual TLS for clients and peers alike: every URL is then https, and only holders of a
-   * certificate from `caFile` get in. etcd reads the files at each handshake, so a renewed
-   * certificate saved over the same paths is picked up without a restart.
+   * Mutual TLS for clients and peers: every URL is then https, and only holders of a
+   * certificate from the side's `caFile` get in. etcd reads the certificate and key at each
+   * handshake (a renewal saved over the same paths is picked up) but the CA file only at start.
    */
-  tls?: EtcdTlsFiles;
+  tls?: { client: EtcdTlsFiles; peer: EtcdTlsFiles };
   /** Start this once as a one-member cluster on the data it has (recovery after losing quorum for good). */
   forceNewCluster?: boolean;
 }
@@ -77,7 +77,7 @@ export interface EtcdMemberConfig {
   maxRequestBytes: number;
   autoCompactionRetention: string;
   quotaBackendBytes: number;
-  tls?: EtcdTlsFiles;
+  tls?: { client: EtcdTlsFiles; peer: EtcdTlsFiles };
   forceNewCluster: boolean;
 }
 
@@ -97,7 +97,10 @@ function urlList(field: string, v: unknown): string[] {
 export function compileEtcdConfig(o: EtcdMemberOptions): EtcdMemberConfig {
   const tls = o.tls;
   if (tls) {
-    for (const [k, v] of Object.entries(tls)) if (typeof v !== 'string' || !v.startsWith('/')) throw invalid(`etcd tls.${k} "${String(v)}" must be an absolute path`);
+    for (const side of ['client', 'peer'] as const) {
+      for (const [k, v] of Object.entries(tls[side] ?? {})) if (typeof v !== 'string' || !v.startsWith('/')) throw invalid(`etcd tls.${side}.${k} "${String(v)}" must be an absolute path`);
+      if (!tls[side]) throw invalid(`etcd tls.${side} is missing`);
+    }
   }
   // With TLS every URL is https; without, http: a mix would leave some traffic in the clear.
   const SCHEMES = [tls ? 'https' : 'http'];
@@ -163,7 +166,7 @@ export function compileEtcdConfig(o: EtcdMemberOptions): EtcdMemberConfig {
     maxRequestBytes: wholeNumber('maxRequestBytes', o.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, 1024 * 1024, 64 * 1024 * 1024),
     autoCompactionRetention: retention,
     quotaBackendBytes: wholeNumber('quotaBackendBytes', o.quotaBackendBytes, 2 * 1024 ** 3, 64 * 1024 * 1024, 8 * 1024 ** 3),
-    ...(tls ? { tls: { ...tls } } : {}),
+    ...(tls ? { tls: { client: { ...tls.client }, peer: { ...tls.peer } } } : {}),
     forceNewCluster: o.forceNewCluster === true,
   };
 }
@@ -194,13 +197,13 @@ export function etcdArgs(c: EtcdMemberConfig): string[] {
     '--grpc-keepalive-min-time=1s',
     ...(c.tls
       ? [
-          `--cert-file=${c.tls.certFile}`,
-          `--key-file=${c.tls.keyFile}`,
-          `--trusted-ca-file=${c.tls.caFile}`,
+          `--cert-file=${c.tls.client.certFile}`,
+          `--key-file=${c.tls.client.keyFile}`,
+          `--trusted-ca-file=${c.tls.client.caFile}`,
           '--client-cert-auth',
-          `--peer-cert-file=${c.tls.certFile}`,
-          `--peer-key-file=${c.tls.keyFile}`,
-          `--peer-trusted-ca-file=${c.tls.caFile}`,
+          `--peer-cert-file=${c.tls.peer.certFile}`,
+          `--peer-key-file=${c.tls.peer.keyFile}`,
+          `--peer-trusted-ca-file=${c.tls.peer.caFile}`,
           '--peer-client-cert-auth',
         ]
       : []),

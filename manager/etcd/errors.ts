@@ -70,7 +70,7 @@ export function isCompacted(err: unknown): boolean {
 
 /** True when the request surely never reached a server, so trying it again cannot apply it twice. */
 export function neverSent(err: Error): boolean {
-  return /ECONNREFUSED|No connection established|ENOTFOUND|EHOSTUNREACH/.test(err.message) || err.constructor.name === 'BrokenCircuitError';
+  return /ECONNREFUSED|No connection established|ENOTFOUND|EHOSTUNREACH|Channel closed before call started/.test(err.message) || err.constructor.name === 'BrokenCircuitError';
 }
 
 function firstLine(s: string): string {

@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { logger } from '../../shared/log';
 import { ShoalError, invalid, errorMessage, unavailable } from '../../shared/errors';
 import { Mutex } from '../../shared/mutex';
-import type { NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
+import type { Node, NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
+import { validateCAConfig } from '../ca/config';
+import { publicCluster } from '../ca/public';
 import type { Manager } from '../manager';
 import type { AddressPools } from '../networks/ipam';
 import { joinHostPort } from '../etcd/urls';
@@ -74,7 +76,7 @@ export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw invalid(`invalid swarm spec: ${field} must be a non-negative integer, got ${JSON.stringify(v)}`);
   };
   nonNeg('Dispatcher.HeartbeatPeriod', spec.Dispatcher?.HeartbeatPeriod);
-  nonNeg('CAConfig.NodeCertExpiry', spec.CAConfig?.NodeCertExpiry);
+  validateCAConfig(spec.CAConfig);
   const hist = spec.Orchestration?.TaskHistoryRetentionLimit;
   if (hist !== undefined && (typeof hist !== 'number' || !Number.isInteger(hist))) throw invalid(`invalid swarm spec: Orchestration.TaskHistoryRetentionLimit must be an integer, got ${JSON.stringify(hist)}`);
   return {
@@ -85,7 +87,7 @@ export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
     // etcd runs Raft with its own timing; these are reported as swarmkit's defaults.
     Raft: { SnapshotInterval: spec.Raft?.SnapshotInterval || 10000, KeepOldSnapshots: spec.Raft?.KeepOldSnapshots ?? 0, LogEntriesForSlowFollowers: spec.Raft?.LogEntriesForSlowFollowers || 500, ElectionTick: spec.Raft?.ElectionTick || 10, HeartbeatTick: spec.Raft?.HeartbeatTick || 1 },
     Dispatcher: { HeartbeatPeriod: spec.Dispatcher?.HeartbeatPeriod || DEFAULT_HEARTBEAT_NS },
-    CAConfig: { NodeCertExpiry: spec.CAConfig?.NodeCertExpiry || 90 * 24 * 3600 * 1e9 },
+    CAConfig: { ...spec.CAConfig, NodeCertExpiry: spec.CAConfig?.NodeCertExpiry || 90 * 24 * 3600 * 1e9 },
     TaskDefaults: spec.TaskDefaults ?? {},
     EncryptionConfig: { AutoLockManagers: false },
   };
@@ -147,6 +149,11 @@ export class Membership {
       if (done || Date.now() > until) return;
       await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
     }
+  }
+
+  /** A rotation reached this node: what read the old root once (etcd) reads the new one. */
+  async trustChanged(): Promise<void> {
+    await this.manager_?.trustChanged();
   }
 
   private async becomeManager(s: SwarmState): Promise<void> {
@@ -412,7 +419,7 @@ export class Membership {
   /** The swarm object (GET /swarm) — managers only. */
   async inspect(): Promise<Swarm> {
     // The cluster object carries TLSInfo from bootstrap.
-    return this.manager().cluster();
+    return publicCluster(await this.manager().cluster());
   }
 
   /** POST /swarm/update: a new spec at a version, and token rotation. */
@@ -420,7 +427,10 @@ export class Membership {
     const m = this.manager();
     if (version === undefined || !Number.isInteger(version)) throw invalid('invalid swarm version: the version query parameter is required (read it with GET /swarm)');
     const c = await m.cluster();
-    const next: Swarm = { ...c, Version: { Index: version }, Spec: swarmSpecWithDefaults(spec), JoinTokens: m.rotateTokens(c, rotate.worker, rotate.manager), UpdatedAt: new Date().toISOString() };
+    // CAConfig may start a root rotation: the new root is made and cross-signed here, so this answer already shows it.
+    const { applyCAConfig } = await import('../ca');
+    const merged: Swarm = { ...c, ...(await applyCAConfig(c, swarmSpecWithDefaults(spec), { dataKey: m.dataKey, nodes: (await m.store.list<Node>('nodes')).items })) };
+    const next: Swarm = { ...merged, Version: { Index: version }, JoinTokens: m.rotateTokens(merged, rotate.worker, rotate.manager), UpdatedAt: new Date().toISOString() };
     await m.store.update('cluster', next as never);
   }
 
@@ -434,7 +444,7 @@ export class Membership {
       const m = this.manager_;
       const [nodes, cluster] = await Promise.all([m.store.list<{ ID: string; Spec?: { Role?: string }; ManagerStatus?: { Addr?: string } }>('nodes'), m.cluster()]);
       const managers = nodes.items.filter((n) => n.Spec?.Role === 'manager');
-      const { JoinTokens: _t, ...clusterInfo } = cluster;
+      const { JoinTokens: _t, ...clusterInfo } = publicCluster(cluster);
       return { ...base, RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? '' })), Nodes: nodes.items.length, Managers: managers.length, Cluster: clusterInfo };
     } catch (e) {
       return { ...base, Error: errorMessage(e) };

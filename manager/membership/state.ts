@@ -69,7 +69,7 @@ export async function saveSwarmState(dataRoot: string, s: SwarmState): Promise<v
 /** What only a manager keeps (its etcd member's data, the CA, the data key, its NATS config), removed on demotion. */
 export async function forgetManagerState(dataRoot: string): Promise<void> {
   const dir = swarmDir(dataRoot);
-  await Promise.all(['etcd', 'ca', 'nats', 'data.key'].map((f) => fs.rm(join(dir, f), { recursive: true, force: true })));
+  await Promise.all(['etcd', 'etcd-tls', 'ca', 'nats', 'data.key'].map((f) => fs.rm(join(dir, f), { recursive: true, force: true })));
 }
 
 /** Forget the swarm: state, certificates, and (on a manager) the etcd data and CA. */

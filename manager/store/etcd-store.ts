@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ShoalError, internal, invalid, precondition } from '../../shared/errors';
 import { logger } from '../../shared/log';
 import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_TXN_OPS, createEtcdClient, deadline, isCompacted, translateEtcdError, type EtcdClientOptions } from '../etcd';
+import { neverSent } from '../etcd/errors';
 import { Compacted, watchResponses } from './etcd-watch';
 import { NAMED_KINDS, checkId, checkKind, kindPrefix, nameKey, nameOf, noun, objectKey, parseKey, prefixEnd, watchRange } from './keys';
 import { KnownObjects } from './known';
@@ -85,7 +86,7 @@ export class EtcdStore extends BatchStore {
     const key = objectKey(checkKind(kind), checkId(kind, id));
     this.checkOpen();
     try {
-      const res = await this.client.kv.range({ key: b(key), serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs));
+      const res = await this.unsent(() => this.client.kv.range({ key: b(key), serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs)));
       const kv = res.kvs[0];
       return kv ? decode<T>(kv.value, Number(kv.mod_revision)) : undefined;
     } catch (e) {
@@ -127,6 +128,23 @@ export class EtcdStore extends BatchStore {
     return { revision: snap.revision, snapshot: snap.objects, events: this.follow(set, snap.revision + 1, known, signal) };
   }
 
+  /**
+   * Run an etcd call again while it fails without having reached the member (connection
+   * refused: the member is restarting, e.g. to load a new root), for up to the call timeout.
+   * Such a call cannot have been applied, so trying it again is safe even for a txn.
+   */
+  private async unsent<T>(call: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.timeoutMs;
+    for (;;) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!(e instanceof Error) || !neverSent(e) || Date.now() >= until || this.closed) throw e;
+        await sleep(100);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.ownsClient) this.client.close();
@@ -146,7 +164,7 @@ export class EtcdStore extends BatchStore {
           const items: StoredObject[] = [];
           let from = prefix;
           for (;;) {
-            const res = await this.client.kv.range({ key: b(from), range_end: b(prefixEnd(prefix)), limit: this.pageSize, revision: revision ?? 0, serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs));
+            const res = await this.unsent(() => this.client.kv.range({ key: b(from), range_end: b(prefixEnd(prefix)), limit: this.pageSize, revision: revision ?? 0, serializable: this.gate?.serializableReads() ?? false }, deadline(this.timeoutMs)));
             revision ??= Number(res.header.revision);
             for (const kv of res.kvs) items.push(decode(kv.value, Number(kv.mod_revision)));
             if (!res.more || res.kvs.length === 0) break;
@@ -270,7 +288,7 @@ export class EtcdStore extends BatchStore {
         const { compare, success, failure } = this.txn(pending, names);
         let res: ITxnResponse;
         try {
-          res = await this.client.kv.txn({ compare, success, failure }, deadline(this.timeoutMs + pending.length));
+          res = await this.unsent(() => this.client.kv.txn({ compare, success, failure }, deadline(this.timeoutMs + pending.length)));
         } catch (e) {
           throw translateEtcdError(e, pending.length === 1 ? `${pending[0].op} ${noun(pending[0].kind)} ${pending[0].id}` : `commit ${pending.length} changes`);
         }
@@ -301,7 +319,7 @@ export class EtcdStore extends BatchStore {
     const out = new Map<number, { mod: number; name?: string }>();
     if (deletes.length === 0) return out;
     try {
-      const res = await this.client.kv.txn({ compare: [], success: deletes.map((op) => range(op.key)), failure: [] }, deadline(this.timeoutMs));
+      const res = await this.unsent(() => this.client.kv.txn({ compare: [], success: deletes.map((op) => range(op.key)), failure: [] }, deadline(this.timeoutMs)));
       deletes.forEach((op, i) => {
         const kv = res.responses[i].response_range.kvs[0];
         if (!kv) out.set(op.index, { mod: 0 });

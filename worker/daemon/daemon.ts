@@ -40,7 +40,10 @@ export class Daemon {
           managers: state.managers,
           advertiseAddr: state.advertiseAddr,
           // Promotion and demotion reach a node as a certificate for its new role.
-          onCertificateRenewed: (r) => void m.certifiedRole(r.role),
+          onCertificateRenewed: async (r) => {
+            if (r.trustChanged) await m.trustChanged();
+            void m.certifiedRole(r.role);
+          },
         });
         await agent.start();
         return agent;
