@@ -91,7 +91,9 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
     assert.ok(!all.includes('Data') && !all.includes('Sealed'), all);
     assert.ok(!all.includes(Buffer.from('Sup3r-Secret-Value').toString('base64')));
 
-    const etcd = await run('etcdctl', ['--endpoints', `http://127.0.0.1:${port + 2}`, 'get', '--prefix', '/shoal/v1/secrets/'], { env: { ...process.env, ETCDCTL_API: '3' } });
+    // etcd's loopback side takes the manager's own certificate (mutual TLS).
+    const tls = join(d.dataRoot, 'swarm', 'etcd-tls');
+    const etcd = await run('etcdctl', ['--endpoints', `https://127.0.0.1:${port + 2}`, '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'local.crt'), '--key', join(tls, 'local.key'), 'get', '--prefix', '/shoal/v1/secrets/'], { env: { ...process.env, ETCDCTL_API: '3' } });
     assert.match(etcd.stdout, /db_pass/);
     assert.match(etcd.stdout, /AES-256-GCM/);
     for (const plain of ['Sup3r-Secret-Value', 'api-token-PLAINTEXT']) {
