@@ -14,6 +14,9 @@ import { hasQuorum, quorumLost, type MemberHealth, type RaftView } from './quoru
 
 const log = logger('raft-health');
 
+/** Polls in a row without an answer from our own member before it counts as out of reach. */
+const FAILED_POLLS_UNREACHABLE = 3;
+
 /** Client credentials for probing peers over https. */
 export interface PeerTls {
   ca: string;
@@ -39,6 +42,8 @@ export interface RaftHealthOptions {
 export class RaftHealth implements StoreGate {
   private view_: RaftView = { members: [], leader: '' };
   private known = false;
+  /** Polls in a row our own member did not answer. */
+  private failures = 0;
   private readonly waiters = new Set<() => void>();
 
   constructor(private readonly opts: RaftHealthOptions) {}
@@ -77,11 +82,12 @@ export class RaftHealth implements StoreGate {
         })),
       );
     } catch (e) {
-      // Our own member does not answer: nothing is reachable from here.
-      members = this.view_.members.map((m) => ({ ...m, reachable: false }));
-      this.publish({ members, leader: '' });
+      // Our own member does not answer. One slow answer on a loaded machine says little; a
+      // few in a row mean nothing is reachable from here (writes then fail at once).
+      if (++this.failures >= FAILED_POLLS_UNREACHABLE) this.publish({ members: this.view_.members.map((m) => ({ ...m, reachable: false })), leader: '' });
       throw e;
     }
+    this.failures = 0;
     const leader = members.find((m) => m.id === leaderId && m.reachable);
     return this.publish({ members, leader: leader?.name ?? '' });
   }

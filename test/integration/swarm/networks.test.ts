@@ -172,7 +172,10 @@ describe('swarm networks: create, list, inspect, remove (one manager, real etcd)
     assert.equal((await docker(d.host, ['network', 'create', '-d', 'overlay', 'last'])).code, 0);
     assert.equal((await docker(d.host, ['service', 'create', '--detach', '--name', 'stay', '--network', 'last', 'busybox', 'sleep', '600'])).code, 0);
     const overlayLinks = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => / (ov|vx)\d+[:@]/.test(l));
-    await eventually('the overlay devices', async () => (await overlayLinks()).length === 2);
+    let seen: string[] = [];
+    await eventually('the overlay devices', async () => (seen = await overlayLinks()).length === 2).catch((e: Error) => {
+      throw new Error(`${e.message}; overlay links now: ${seen.join(' | ') || 'none'}`);
+    });
     assert.equal((await docker(d.host, ['swarm', 'leave', '--force'])).code, 0);
     assert.deepEqual(await overlayLinks(), []);
   });
