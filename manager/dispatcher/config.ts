@@ -31,7 +31,7 @@ export const STARTUP_GRACE_FACTOR = 2;
  * ...and never less than this: with several managers an agent may first spend a session
  * attempt on a manager that is cut off, then on followers, before it reaches the new leader.
  */
-export const STARTUP_GRACE_MIN_MS = 10_000;
+export const STARTUP_GRACE_MIN_MS = 20_000;
 
 /** The grace factor nodes get when a dispatcher starts. */
 export function startupGraceFactor(periodMs: number): number {
