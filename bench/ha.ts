@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { startLab, type TestLab } from '../test/helpers/lab';
-import { median, ms } from './stats';
+import { median, ms, until } from './stats';
 
 interface NodeJson {
   ID: string;
@@ -18,15 +18,6 @@ interface NodeJson {
 const MANAGERS = ['m1', 'm2', 'm3'];
 const runs = Number(process.env.BENCH_HA_RUNS ?? 5);
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000, pollMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const nodes = (lab: TestLab, via: string) => lab.host(via).client.get<NodeJson[]>('/nodes');
 

@@ -31,3 +31,14 @@ export function pssBytes(pid: number): number {
 
 export const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 export const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+/** Poll `check` every `pollMs` until it gives a value (a failed check counts as not yet); the value. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 300_000, pollMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await check().catch(() => undefined);
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

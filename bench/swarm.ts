@@ -1,7 +1,7 @@
 // Swarm benchmarks on the 3-host lab (1 manager, 2 workers, real etcd/NATS/crun): service
 // create to all RUNNING, scale up, and the replacement of a killed worker's tasks. Figures only.
 import { startLab, type TestLab } from '../test/helpers/lab';
-import { median, ms } from './stats';
+import { median, ms, until } from './stats';
 
 interface TaskJson {
   ID: string;
@@ -18,14 +18,6 @@ async function runningCount(lab: TestLab, service: string, exclude?: string): Pr
   return tasks.filter((t) => t.Status.State === 'running' && t.NodeID !== exclude).length;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

@@ -72,13 +72,15 @@ export class RaftHealth implements StoreGate {
     try {
       const [status, list] = await Promise.all([this.opts.client.maintenance.status(deadline(1000)), listMembers(this.opts.client)]);
       leaderId = status.leader === '0' ? '' : status.leader;
+      // The credentials once per poll (they may be files read from disk), not once per peer.
+      const tls = list.some((m) => m.name !== this.opts.self && m.peerUrls[0]?.startsWith('https:')) ? this.opts.tls?.() : undefined;
       members = await Promise.all(
         list.map(async (m) => ({
           id: m.id,
           name: m.name,
           learner: m.isLearner,
           peerUrls: m.peerUrls,
-          reachable: m.name === this.opts.self || (m.peerUrls.length > 0 && (await this.probe(m.peerUrls[0]))),
+          reachable: m.name === this.opts.self || (m.peerUrls.length > 0 && (await this.probe(m.peerUrls[0], tls))),
         })),
       );
     } catch (e) {
@@ -101,9 +103,9 @@ export class RaftHealth implements StoreGate {
     return v;
   }
 
-  private probe(peerUrl: string): Promise<boolean> {
+  private probe(peerUrl: string, creds: PeerTls | undefined): Promise<boolean> {
     const url = new URL('/version', peerUrl);
-    const tls = url.protocol === 'https:' ? this.opts.tls?.() : undefined;
+    const tls = url.protocol === 'https:' ? creds : undefined;
     const timeout = this.opts.probeTimeoutMs ?? 400;
     return new Promise((resolve) => {
       const lib = url.protocol === 'https:' ? https : http;
@@ -127,11 +129,6 @@ export class RaftHealth implements StoreGate {
       const timer = setTimeout(done, ms);
       this.waiters.add(done);
     });
-  }
-
-  /** True while a majority of the voting members answer. */
-  quorum(): boolean {
-    return !this.known || hasQuorum(this.view_);
   }
 
   serializableReads(): boolean {
