@@ -25,6 +25,8 @@ import { writeFileAtomic } from '../shared/fsutil';
 import { RaftHealth, type PeerTls, RaftJoinService, RaftReconciler, managerPeersOf, reachableVoters, removalRefusal, voters, type RaftView } from './raft';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
+import { liveDir } from '../shared/keys';
+import { AutolockFollower, resealKeyFiles, sealUnlockKey } from './autolock';
 
 const log = logger('manager');
 
@@ -35,7 +37,7 @@ export interface ManagerOptions {
   dataRoot: string;
   state: SwarmState;
   /** Set on `swarm init` only: the cluster object to create. */
-  bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription; addressPools: AddressPools };
+  bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; description: NodeDescription; addressPools: AddressPools; unlockKey?: DataKey };
   /** Set when joining as a manager: the etcd group to join (from RaftMembership.Join). */
   join?: { initialCluster: Record<string, string> };
   /** swarm init --force-new-cluster: this start makes the etcd group this member alone, keeping its data. */
@@ -46,8 +48,8 @@ export interface ManagerOptions {
 const PROMOTION_WAIT_MS = 60_000;
 
 export const caDir = (dataRoot: string) => join(swarmDir(dataRoot), 'ca');
-/** Where a manager keeps its etcd member's loopback certificate (re-minted at each start). */
-const localEtcdTls = (dataRoot: string) => join(swarmDir(dataRoot), 'etcd-tls');
+/** Where a manager keeps its etcd member's loopback certificate: re-minted at each start, so kept in RAM only. */
+const localEtcdTls = (dataRoot: string) => join(liveDir(swarmDir(dataRoot)), 'etcd-tls');
 
 
 export class Manager {
@@ -155,6 +157,15 @@ export class Manager {
     // The key before the cluster object: a cluster never exists without its data key.
     this.dataKey = this.opts.bootstrap ? await createDataKey(swarmDir(dataRoot)) : await loadDataKey(swarmDir(dataRoot));
     if (!this.dataKey) log.warn('this manager has no cluster data key: secrets cannot be created, read or sent from here');
+    // Under autolock this manager's key files follow the cluster's unlock key.
+    void new AutolockFollower({
+      store: this.store,
+      clusterId: state.clusterId,
+      stateDir: swarmDir(dataRoot),
+      dataKey: () => this.dataKey,
+      reseal: (kek) => resealKeyFiles({ stateDir: swarmDir(dataRoot), caDir: caDir(dataRoot), dataKey: this.dataKey, rootCA: this.rootCA }, kek),
+      log: log.child({ part: 'autolock' }),
+    }).run(signal);
     if (this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
     else {
       // A cluster made before the CA moved to the store gets it now; this manager's disk copy follows the cluster's root.
@@ -229,6 +240,8 @@ export class Manager {
     const c = await this.rootCA.issueCredentials({ nodeId: s.nodeId, role: 'manager', clusterId: s.clusterId, addr: '127.0.0.1', expiryMs });
     const dir = localEtcdTls(this.opts.dataRoot);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    // Before it moved to RAM it was kept here: a manager certificate has no business at rest.
+    await fs.rm(join(swarmDir(this.opts.dataRoot), 'etcd-tls'), { recursive: true, force: true });
     await writeFileAtomic(join(dir, 'local.key'), c.keyPem, 0o600);
     await writeFileAtomic(join(dir, 'local.crt'), c.certPem, 0o644);
     await writeFileAtomic(join(dir, 'ca.crt'), this.rootCA.certPem, 0o644);
@@ -335,7 +348,8 @@ export class Manager {
       ID: s.clusterId,
       CreatedAt: now,
       UpdatedAt: now,
-      Spec: b.spec,
+      Spec: { ...b.spec, EncryptionConfig: { AutoLockManagers: !!b.unlockKey } },
+      ...(b.unlockKey ? { ManagerUnlockKey: sealUnlockKey(s.clusterId, b.unlockKey, this.dataKey!) } : {}),
       ...initialClusterCA(this.rootCA, this.dataKey!),
       DataPathPort: 4789,
       DefaultAddrPool: b.addressPools.DefaultAddrPool,
@@ -432,6 +446,9 @@ export class Manager {
     await this.store?.close().catch(() => undefined);
     this.etcdClient?.close();
     await Promise.all([this.nats.stop().catch(() => undefined), this.etcd.stop().catch(() => undefined)]);
+    await fs.rm(localEtcdTls(this.opts.dataRoot), { recursive: true, force: true }).catch(() => undefined);
+    // The live directory itself goes when nothing else (an unlocked node key) is in it.
+    await fs.rmdir(liveDir(swarmDir(this.opts.dataRoot))).catch(() => undefined);
     log.info('manager stopped');
   }
 }

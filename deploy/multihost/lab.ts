@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EngineClient } from '../../shared/client';
 import { conflict, errorMessage, internal, invalid, isShoalError, notFound, precondition, unavailable } from '../../shared/errors';
+import { removeLiveDir } from '../../shared/keys';
 import { checkCounts, checkLabName, DEFAULT_LAB, labDirs, planLab, registryConfig, REGISTRY_PORT, RUN_ROOT, shoaldArgv, type HostRole, type LabPlan } from './plan';
 import { listLabs, readState, releaseIndex, reserveIndex, withLock, writeState, type HostState, type LabState } from './state';
 import { createBridge, createHostLink, deleteBridge, deleteHostLink, indexUsable, setLinkUp } from './links';
@@ -431,6 +432,8 @@ async function teardownHost(h: HostState): Promise<void> {
   if (h.cgroupParent) await removeCgroupParent(h.cgroupParent);
   await unmountUnder(h.runDir);
   await unmountUnder(h.dataRoot);
+  // A killed shoald leaves its RAM copies of keys (etcd's loopback certificate, an unlocked node key).
+  await removeLiveDir(join(h.dataRoot, 'swarm'));
   await deleteHostLink(h);
 }
 

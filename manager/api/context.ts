@@ -4,7 +4,7 @@ import { ShoalError } from '../../shared/errors';
 import type { EventBus } from '../../shared/events';
 import type { ManagerStatus, Node } from '../../shared/swarm';
 import type { ClusterStore } from '../store';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 
 export type SwarmRole = 'none' | 'worker' | 'manager';
 

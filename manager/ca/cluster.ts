@@ -5,7 +5,7 @@ import { isShoalError } from '../../shared/errors';
 import { logger } from '../../shared/log';
 import { certificateDigest } from '../../shared/rpc';
 import type { ClusterStore } from '../store';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 import type { RootCA } from './rootca';
 import { caFields, CASigners, newStoredRootCA, type CACluster } from './state';
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { invalid, notFound, precondition } from '../../shared/errors';
 import { DEFAULT_NODE_CERT_EXPIRY_MS } from './config';
 import { writeFileAtomic } from '../../shared/fsutil';
+import { readKeyFile, writeKeyFile } from '../../shared/keys';
 import {
   CERT_BACKDATE_MS,
   issuerInfoOf,
@@ -178,7 +179,10 @@ export class RootCA {
   static async load(dir: string): Promise<RootCA> {
     let certPem: string, keyPem: string;
     try {
-      [certPem, keyPem] = await Promise.all([fs.readFile(join(dir, ROOT_CA_CERT_FILE), 'utf8'), fs.readFile(join(dir, ROOT_CA_KEY_FILE), 'utf8')]);
+      let key: string | undefined;
+      [certPem, key] = await Promise.all([fs.readFile(join(dir, ROOT_CA_CERT_FILE), 'utf8'), readKeyFile(join(dir, ROOT_CA_KEY_FILE))]);
+      if (key === undefined) throw notFound(`no root CA key in ${dir}`);
+      keyPem = key;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`no root CA in ${dir}`);
       throw e;
@@ -200,7 +204,8 @@ export class RootCA {
   /** Write the certificate (0644) and key (0600) into `dir`; the key first, so a certificate on disk always has its key. */
   async save(dir: string): Promise<void> {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(dir, ROOT_CA_KEY_FILE), this.keyPem, 0o600);
+    // Sealed with the unlock key while autolock is on.
+    await writeKeyFile(join(dir, ROOT_CA_KEY_FILE), this.keyPem);
     await writeFileAtomic(join(dir, ROOT_CA_CERT_FILE), this.certPem, 0o644);
   }
 

@@ -4,7 +4,7 @@
 // rotation reconciler (reconciler.ts) finishes what this starts.
 import { invalid, precondition } from '../../shared/errors';
 import type { Node, SwarmSpec } from '../../shared/swarm';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 import { validateCAConfig, type CAConfig } from './config';
 import { RootCA } from './rootca';
 import { caFields, caPhase, CASigners, samePem, sealCAKey, type CACluster, type StoredRootCA } from './state';

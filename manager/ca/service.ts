@@ -27,7 +27,7 @@ import {
 } from '../../shared/rpc';
 import { buildCertificatePath, issuerInfoOf, parseCertificates, type IssuerInfo } from '../../shared/rpc/pki';
 import type { ClusterStore } from '../store';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 import { changeNode, notRegistered } from '../dispatcher/nodes';
 import { nodeCertExpiryMs } from './config';
 import { CAStateFollower } from './follow';

@@ -16,7 +16,7 @@ import { ShoalError } from '../../shared/errors';
 import type { Swarm, TLSInfo } from '../../shared/swarm';
 import { certificateDigest } from '../../shared/rpc';
 import { issuerInfoOf, joinPem, sameCertificates, type IssuerInfo } from '../../shared/rpc/pki';
-import { open, seal, type DataKey, type SealedData } from '../secrets/crypto';
+import { open, seal, type DataKey, type SealedData } from '../../shared/crypto/seal';
 import { RootCA } from './rootca';
 
 export interface StoredRootRotation {

@@ -17,7 +17,7 @@ import { decideStatus, groupByTask, parseStatusUpdates, type StatusReport } from
 import { Wakeup } from './wakeup';
 import { attachNetwork, detachNetwork } from './attach';
 import { secretForNode } from '../secrets/dispatch';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 
 export interface ActiveOptions {
   store: ClusterStore;

@@ -25,7 +25,7 @@ import {
 import type { ClusterStore } from '../store';
 import { ActiveDispatcher } from './active';
 import { DEFAULT_HEARTBEAT_PERIOD_MS } from './config';
-import type { DataKey } from '../secrets/crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 
 export interface DispatcherOptions {
   store: ClusterStore;

@@ -2,7 +2,8 @@
 // an agent, or both). One operation at a time; a failed init or join leaves no swarm state.
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../shared/log';
-import { ShoalError, invalid, errorMessage, unavailable } from '../../shared/errors';
+import { ShoalError, invalid, errorMessage, precondition, unavailable } from '../../shared/errors';
+import type { DataKey } from '../../shared/crypto/seal';
 import { Mutex } from '../../shared/mutex';
 import type { Node, NodeAvailability, Swarm, SwarmSpec } from '../../shared/swarm';
 import { newSwarmId } from '../ca/ids';
@@ -15,6 +16,8 @@ import { DEFAULT_HEARTBEAT_PERIOD_MS } from '../dispatcher/config';
 import { gatherNodeDescription } from '../../worker/agent/session/description';
 import { DEFAULT_SWARM_PORT, parseAddr, resolveAdvertiseAddr } from './addrs';
 import { loadSwarmState, saveSwarmState, removeSwarmState, forgetManagerState, portsFor, swarmDir, type SwarmState } from './state';
+import { kekFor, newUnlockKey, opensWith, formatUnlockKey, parseUnlockKey, removeLiveDir, setKek, swarmLocked } from '../../shared/keys';
+import { certPaths, nodeKeySealedWith } from '../../shared/rpc/certstore';
 
 const log = logger('membership');
 
@@ -89,7 +92,7 @@ export function swarmSpecWithDefaults(spec: SwarmSpec = {}): SwarmSpec {
     Dispatcher: { HeartbeatPeriod: spec.Dispatcher?.HeartbeatPeriod || DEFAULT_HEARTBEAT_NS },
     CAConfig: { ...spec.CAConfig, NodeCertExpiry: spec.CAConfig?.NodeCertExpiry || 90 * 24 * 3600 * 1e9 },
     TaskDefaults: spec.TaskDefaults ?? {},
-    EncryptionConfig: { AutoLockManagers: false },
+    EncryptionConfig: { AutoLockManagers: spec.EncryptionConfig?.AutoLockManagers === true },
   };
 }
 
@@ -113,9 +116,16 @@ export class Membership {
     return this.state;
   }
 
+  /**
+   * Set while this manager's keys are sealed and no unlock key was given since the daemon
+   * started (autolock): nothing of the swarm runs here until `swarm unlock`.
+   */
+  private locked = false;
+
   /** The running manager, or the error dockerd gives on a node that is not one. */
   manager(): Manager {
     if (this.manager_) return this.manager_;
+    if (this.locked) throw swarmLocked();
     if (this.resuming) throw new ShoalError('UNAVAILABLE', `This node is a swarm manager that is still starting: its store waits for a quorum of managers to be online${this.lastError ? ` (${this.lastError})` : ''}`);
     throw new ShoalError('UNAVAILABLE', this.state ? NOT_A_MANAGER_WORKER : NOT_A_MANAGER_NONE);
   }
@@ -191,6 +201,14 @@ export class Membership {
       await m.stop();
     }
     await forgetManagerState(this.opts.dataRoot);
+    // Workers are never locked: the node key goes back in the clear.
+    if (kekFor(swarmDir(this.opts.dataRoot))) {
+      const { loadNodeCredentials, saveNodeCredentials } = await import('../../shared/rpc');
+      const creds = await loadNodeCredentials(swarmDir(this.opts.dataRoot));
+      setKek(swarmDir(this.opts.dataRoot), undefined);
+      if (creds) await saveNodeCredentials(swarmDir(this.opts.dataRoot), creds);
+      await removeLiveDir(swarmDir(this.opts.dataRoot));
+    }
     const next: SwarmState = { ...s, role: 'worker', managers: others.length ? others : s.managers.filter((a) => a !== joinHostPort(s.advertiseAddr, s.ports?.grpc ?? DEFAULT_SWARM_PORT)) };
     delete next.ports;
     delete next.busToken;
@@ -205,6 +223,14 @@ export class Membership {
       const s = await loadSwarmState(this.opts.dataRoot);
       if (!s) return;
       this.state = s;
+      if (await this.sealedWithoutKey()) {
+        // Autolock: a restarted manager waits for `swarm unlock`. Plaintext copies left by a
+        // daemon that was killed go now, so that nothing unlocked outlives it.
+        await removeLiveDir(swarmDir(this.opts.dataRoot));
+        this.locked = true;
+        log.warn('this manager is locked: run "docker swarm unlock" with the swarm\'s unlock key');
+        return;
+      }
       try {
         await this.startMember(s, undefined, undefined, true);
       } catch (e) {
@@ -215,13 +241,49 @@ export class Membership {
     });
   }
 
+  /** Whether the node key is sealed and this process was not given the key that opens it. */
+  private async sealedWithoutKey(): Promise<boolean> {
+    const dir = swarmDir(this.opts.dataRoot);
+    return !kekFor(dir) && (await nodeKeySealedWith(dir)) !== undefined;
+  }
+
+  /** POST /swarm/unlock: open this manager's keys with the unlock key and start what it runs. */
+  async unlock(key: unknown): Promise<void> {
+    await this.lock.run(async () => {
+      const s = this.state;
+      if (!s) throw new ShoalError('UNAVAILABLE', NOT_IN_SWARM);
+      if (!this.locked) throw precondition('swarm is not locked');
+      const kek = parseUnlockKey(key);
+      const dir = swarmDir(this.opts.dataRoot);
+      if (!(await opensWith(certPaths(dir).key, kek))) throw invalid('swarm could not be unlocked: invalid key provided');
+      setKek(dir, kek);
+      this.locked = false;
+      log.info('unlocked');
+      try {
+        await this.startMember(s, undefined, undefined, true);
+      } catch (e) {
+        log.error({ err: errorMessage(e) }, 'cannot resume swarm membership after unlock');
+        this.lastError = errorMessage(e);
+      }
+    });
+  }
+
+  /** GET /swarm/unlockkey: the swarm's unlock key as users type it ('' while autolock is off). */
+  async unlockKey(): Promise<string> {
+    const m = this.manager();
+    const { unlockKeyOf } = await import('../autolock');
+    const { requireDataKey } = await import('../secrets');
+    const k = unlockKeyOf(await m.cluster(), requireDataKey(m.dataKey));
+    return k ? formatUnlockKey(k) : '';
+  }
+
   lastError = '';
   /** Set while a manager restarted with the daemon waits for its store (see resumeManager). */
   private resuming?: AbortController;
   /** The manager being started by resumeManager, stopped (and awaited) by close(). */
   private starting?: Manager;
 
-  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools }, join?: { initialCluster: Record<string, string> }, resume = false): Promise<void> {
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools; unlockKey?: DataKey }, join?: { initialCluster: Record<string, string> }, resume = false): Promise<void> {
     if (s.role === 'manager' && resume) {
       // After a restart, etcd serves nobody until a quorum of members is back, which may need
       // this very daemon's peers to start too: after a short wait the daemon answers
@@ -290,13 +352,14 @@ export class Membership {
 
   async init(req: InitRequest): Promise<string> {
     return this.lock.run(async () => {
+      if (this.state && this.locked) throw swarmLocked();
       if (this.state && req.ForceNewCluster && this.state.role === 'manager') return this.forceNewCluster(this.state);
       if (this.state) throw new ShoalError('UNAVAILABLE', ALREADY);
-      if (req.AutoLockManagers) throw invalid('--autolock is not supported: managers keep their keys on disk');
+      const autolock = req.AutoLockManagers === true || req.Spec?.EncryptionConfig?.AutoLockManagers === true;
       const availability = checkAvailability(req.Availability);
       const listen = parseAddr('listen address', req.ListenAddr, { host: '0.0.0.0', port: DEFAULT_SWARM_PORT });
       const advertise = await resolveAdvertiseAddr(req.AdvertiseAddr, listen);
-      const spec = swarmSpecWithDefaults(req.Spec);
+      const spec = swarmSpecWithDefaults({ ...req.Spec, EncryptionConfig: { AutoLockManagers: autolock } });
       const { swarmAddressPools } = await import('../networks/ipam');
       const pools = swarmAddressPools(req.DefaultAddrPool, req.SubnetSize);
       const nodeId = newSwarmId();
@@ -311,6 +374,9 @@ export class Membership {
         busToken: randomBytes(24).toString('base64url'),
         createdAt: new Date().toISOString(),
       };
+      // Under autolock every key file is sealed from its first write.
+      const unlockKey = autolock ? newUnlockKey() : undefined;
+      setKek(swarmDir(this.opts.dataRoot), unlockKey);
       try {
         const [{ RootCA }, { caDir }, { saveNodeCredentials }] = await Promise.all([import('../ca'), import('../manager'), import('../../shared/rpc')]);
         const ca = await RootCA.generate();
@@ -318,7 +384,7 @@ export class Membership {
         await saveNodeCredentials(swarmDir(this.opts.dataRoot), await ca.issueCredentials({ nodeId, role: 'manager', clusterId: state.clusterId, addr: advertise.host, expiryMs: spec.CAConfig!.NodeCertExpiry! / 1e6 }));
         await saveSwarmState(this.opts.dataRoot, state);
         this.state = state;
-        await this.startMember(state, { spec, availability, addressPools: { DefaultAddrPool: pools.map((p) => p.range), SubnetSize: pools[0].prefix } });
+        await this.startMember(state, { spec, availability, addressPools: { DefaultAddrPool: pools.map((p) => p.range), SubnetSize: pools[0].prefix }, unlockKey });
       } catch (e) {
         await this.teardown();
         throw e;
@@ -398,6 +464,7 @@ export class Membership {
   async leave(force: boolean): Promise<void> {
     await this.lock.run(async () => {
       if (!this.state) throw new ShoalError('UNAVAILABLE', NOT_IN_SWARM);
+      if (this.locked && !force) throw new ShoalError('UNAVAILABLE', 'Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message.');
       if (this.state.role === 'manager' && !force) {
         throw new ShoalError('UNAVAILABLE', 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.');
       }
@@ -413,6 +480,7 @@ export class Membership {
   private async teardown(): Promise<void> {
     await this.close();
     this.state = undefined;
+    this.locked = false;
     await removeSwarmState(this.opts.dataRoot);
   }
 
@@ -422,15 +490,19 @@ export class Membership {
     return publicCluster(await this.manager().cluster());
   }
 
-  /** POST /swarm/update: a new spec at a version, and token rotation. */
-  async update(version: number | undefined, spec: SwarmSpec, rotate: { worker: boolean; manager: boolean }): Promise<void> {
+  /** POST /swarm/update: a new spec at a version, token rotation and unlock key rotation. */
+  async update(version: number | undefined, spec: SwarmSpec, rotate: { worker: boolean; manager: boolean; unlockKey?: boolean }): Promise<void> {
     const m = this.manager();
     if (version === undefined || !Number.isInteger(version)) throw invalid('invalid swarm version: the version query parameter is required (read it with GET /swarm)');
     const c = await m.cluster();
     // CAConfig may start a root rotation: the new root is made and cross-signed here, so this answer already shows it.
     const { applyCAConfig } = await import('../ca');
-    const merged: Swarm = { ...c, ...(await applyCAConfig(c, swarmSpecWithDefaults(spec), { dataKey: m.dataKey, nodes: (await m.store.list<Node>('nodes')).items })) };
-    const next: Swarm = { ...merged, Version: { Index: version }, JoinTokens: m.rotateTokens(merged, rotate.worker, rotate.manager), UpdatedAt: new Date().toISOString() };
+    const { autolockUpdate } = await import('../autolock');
+    const withDefaults = swarmSpecWithDefaults(spec);
+    const { EncryptionConfig, ManagerUnlockKey } = autolockUpdate(c, withDefaults, rotate.unlockKey === true, m.dataKey);
+    const merged: Swarm = { ...c, ...(await applyCAConfig(c, { ...withDefaults, EncryptionConfig }, { dataKey: m.dataKey, nodes: (await m.store.list<Node>('nodes')).items })) };
+    const next: Swarm & { ManagerUnlockKey?: unknown } = { ...merged, ManagerUnlockKey, Version: { Index: version }, JoinTokens: m.rotateTokens(merged, rotate.worker, rotate.manager), UpdatedAt: new Date().toISOString() };
+    if (!ManagerUnlockKey) delete next.ManagerUnlockKey;
     await m.store.update('cluster', next as never);
   }
 
@@ -438,7 +510,7 @@ export class Membership {
   async info(): Promise<Record<string, unknown>> {
     const s = this.state;
     if (!s) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
-    const base = { NodeID: s.nodeId, NodeAddr: s.advertiseAddr, LocalNodeState: this.lastError ? 'error' : 'active', ControlAvailable: s.role === 'manager', Error: this.lastError, RemoteManagers: s.managers.map((Addr) => ({ NodeID: '', Addr })) };
+    const base = { NodeID: s.nodeId, NodeAddr: s.advertiseAddr, LocalNodeState: this.locked ? 'locked' : this.lastError ? 'error' : 'active', ControlAvailable: s.role === 'manager' && !this.locked, Error: this.lastError, RemoteManagers: s.managers.map((Addr) => ({ NodeID: '', Addr })) };
     if (!this.manager_) return base;
     try {
       const m = this.manager_;
@@ -462,6 +534,10 @@ export class Membership {
     this.manager_ = undefined;
     await agent?.stop().catch((e) => log.warn({ err: errorMessage(e) }, 'agent stop failed'));
     await m?.stop().catch((e) => log.warn({ err: errorMessage(e) }, 'manager stop failed'));
+    // What was unlocked stays in this process only: the next start is locked again.
+    const dir = swarmDir(this.opts.dataRoot);
+    setKek(dir, undefined);
+    await removeLiveDir(dir).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot remove the plaintext key copies'));
   }
 }
 

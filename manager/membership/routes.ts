@@ -1,4 +1,4 @@
-// The /swarm endpoints of the Docker API: init, join, leave, inspect, update, unlock.
+// The /swarm endpoints of the Docker API: init, join, leave, inspect, update, unlock and the unlock key.
 import type { Router } from '../../shared/api';
 import { invalid } from '../../shared/errors';
 import type { SwarmSpec } from '../../shared/swarm';
@@ -7,6 +7,7 @@ import type { Membership, InitRequest, JoinRequest } from './membership';
 // The docker CLI also sends AutoLockManagers and Availability (Go's request types have them).
 const INIT_FIELDS = new Set(['ListenAddr', 'AdvertiseAddr', 'DataPathAddr', 'DataPathPort', 'DefaultAddrPool', 'ForceNewCluster', 'SubnetSize', 'Spec', 'AutoLockManagers', 'Availability']);
 const JOIN_FIELDS = new Set(['ListenAddr', 'AdvertiseAddr', 'DataPathAddr', 'RemoteAddrs', 'JoinToken', 'Availability']);
+const UNLOCK_FIELDS = new Set(['UnlockKey']);
 
 function checkFields(what: string, body: unknown, known: Set<string>): void {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(`${what}: the body must be a JSON object`);
@@ -40,16 +41,18 @@ export function registerSwarmRoutes(router: Router, m: Membership): void {
 
   router.post('/swarm/update', async (ctx) => {
     const spec = await ctx.json<SwarmSpec>();
-    await m.update(ctx.query.int('version'), spec, { worker: ctx.query.bool('rotateWorkerToken'), manager: ctx.query.bool('rotateManagerToken') });
+    await m.update(ctx.query.int('version'), spec, { worker: ctx.query.bool('rotateWorkerToken'), manager: ctx.query.bool('rotateManagerToken'), unlockKey: ctx.query.bool('rotateManagerUnlockKey') });
     ctx.send(200);
   });
 
-  // Autolock is not offered: managers keep their keys on disk, as with autolock off.
   router.get('/swarm/unlockkey', async (ctx) => {
-    m.manager();
-    ctx.json200({ UnlockKey: '' });
+    ctx.json200({ UnlockKey: await m.unlockKey() });
   });
-  router.post('/swarm/unlock', async () => {
-    throw invalid('swarm is not locked');
+
+  router.post('/swarm/unlock', async (ctx) => {
+    const body = await ctx.json<{ UnlockKey?: unknown }>();
+    checkFields('swarm unlock', body, UNLOCK_FIELDS);
+    await m.unlock(body.UnlockKey);
+    ctx.send(200);
   });
 }

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../shared/fsutil';
+import { removeLiveDir } from '../../shared/keys';
 import { invalid, errorMessage } from '../../shared/errors';
 
 export interface SwarmPorts {
@@ -69,10 +70,11 @@ export async function saveSwarmState(dataRoot: string, s: SwarmState): Promise<v
 /** What only a manager keeps (its etcd member's data, the CA, the data key, its NATS config), removed on demotion. */
 export async function forgetManagerState(dataRoot: string): Promise<void> {
   const dir = swarmDir(dataRoot);
-  await Promise.all(['etcd', 'etcd-tls', 'ca', 'nats', 'data.key'].map((f) => fs.rm(join(dir, f), { recursive: true, force: true })));
+  await Promise.all(['etcd', 'etcd-tls', 'ca', 'nats', 'data.key', 'data.key.sealed'].map((f) => fs.rm(join(dir, f), { recursive: true, force: true })));
 }
 
 /** Forget the swarm: state, certificates, and (on a manager) the etcd data and CA. */
 export async function removeSwarmState(dataRoot: string): Promise<void> {
   await fs.rm(swarmDir(dataRoot), { recursive: true, force: true });
+  await removeLiveDir(swarmDir(dataRoot));
 }

@@ -4,7 +4,7 @@
 import { errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/log';
 import type { StoredObject } from '../store';
-import type { DataKey } from './crypto';
+import type { DataKey } from '../../shared/crypto/seal';
 import { openSecret, type StoredPayload } from './objects';
 
 const log = logger('secrets');

@@ -1,35 +1,27 @@
-// The cluster data key on a manager's disk: one file in the swarm state directory, mode 0600,
-// written at `swarm init`. It is never written to etcd. A manager that joins later must be
-// handed the key by an existing manager (over the mTLS join) and save it with saveDataKey:
-// that is the seam for more managers (issue #6).
+// The cluster data key on a manager's disk: one key file in the swarm state directory (mode
+// 0600, or sealed with the unlock key under autolock), written at `swarm init`. It is never
+// written to etcd. A manager that joins later is handed the key by an existing manager (over
+// the mTLS join) and saves it with saveDataKey.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readKeyFile, writeKeyFile } from '../../shared/keys';
 import { internal, unavailable } from '../../shared/errors';
-import { dataKeyOf, newDataKey, type DataKey } from './crypto';
+import { dataKeyOf, newDataKey, type DataKey } from '../../shared/crypto/seal';
 
 export const DATA_KEY_FILE = 'data.key';
 
 export const dataKeyPath = (swarmDir: string) => join(swarmDir, DATA_KEY_FILE);
 
-/** Write the key (base64, one line) atomically with mode 0600. */
+/** Write the key (base64, one line) atomically. */
 export async function saveDataKey(swarmDir: string, k: DataKey): Promise<void> {
   await fs.mkdir(swarmDir, { recursive: true, mode: 0o700 });
-  const path = dataKeyPath(swarmDir);
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, `${k.key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  await fs.rename(tmp, path);
+  await writeKeyFile(dataKeyPath(swarmDir), `${k.key.toString('base64')}\n`);
 }
 
-/** The key saved in swarmDir, or undefined when there is none. */
+/** The key saved in swarmDir, or undefined when there is none; a sealed one needs the node's KEK. */
 export async function loadDataKey(swarmDir: string): Promise<DataKey | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(dataKeyPath(swarmDir), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readKeyFile(dataKeyPath(swarmDir));
+  if (text === undefined) return undefined;
   try {
     return dataKeyOf(Buffer.from(text.trim(), 'base64'));
   } catch (e) {

@@ -3,7 +3,7 @@
 // API never returns the data; the dispatcher opens it for the nodes that run a task using it.
 // A config keeps its Data in the Spec, in clear, as dockerd returns it.
 import type { StoredObject } from '../store';
-import { open, seal, type DataKey, type SealedData } from './crypto';
+import { open, seal, type DataKey, type SealedData } from '../../shared/crypto/seal';
 import type { PayloadSpec } from './spec';
 
 export interface PayloadObjectSpec {

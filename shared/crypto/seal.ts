@@ -1,8 +1,9 @@
-// Secret data at rest: AES-256-GCM under the cluster's data key. The key never goes to etcd;
-// what the store holds is this sealed form. The object's ID is authenticated with the data
-// (GCM additional data), so sealed data copied onto another secret does not open.
+// Bytes sealed at rest: AES-256-GCM under a 32-byte key (the cluster's data key for secrets in
+// the store; a manager's key-encryption key for its key files under autolock). The context
+// (what the bytes belong to, e.g. an object ID) is authenticated with the data (GCM additional
+// data), so sealed bytes copied onto something else do not open.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { internal, invalid } from '../../shared/errors';
+import { internal, invalid } from '../errors';
 
 export const DATA_KEY_BYTES = 32;
 const NONCE_BYTES = 12;
