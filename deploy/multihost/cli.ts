@@ -39,9 +39,10 @@ export function program(): Command {
     .option('--workers <n>', 'worker hosts', count, 2)
     .option('--registry', 'add host reg running docker-registry on :5000, loaded with busybox')
     .option('--standalone', 'hosts without a cluster (no swarm init/join)')
+    .option('--autolock', 'swarm init --autolock: restarted managers stay locked until `docker swarm unlock` (the key is printed)')
     .option('--log-level <level>', "shoald's log level", 'info')
     .action(async (o, cmd: Command) => {
-      const lab = await Lab.up({ name: nameOf(cmd), managers: o.managers, workers: o.workers, registry: !!o.registry, standalone: !!o.standalone, logLevel: o.logLevel, log: say });
+      const lab = await Lab.up({ name: nameOf(cmd), managers: o.managers, workers: o.workers, registry: !!o.registry, standalone: !!o.standalone, autolock: !!o.autolock, logLevel: o.logLevel, log: say });
       say(`lab ${lab.name} is up on ${lab.subnet}${lab.registry ? `, registry ${lab.registry}` : ''}`);
       process.stdout.write(table(lab) + '\n');
     });

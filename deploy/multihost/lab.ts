@@ -29,6 +29,8 @@ export interface UpOptions {
   registry?: boolean;
   /** Hosts without a cluster (no swarm init/join). */
   standalone?: boolean;
+  /** swarm init --autolock: restarted managers wait for `docker swarm unlock` (the key is logged). */
+  autolock?: boolean;
   /** shoald's --log-level (default info). */
   logLevel?: string;
   /** Progress messages, one line each. */
@@ -149,7 +151,7 @@ export class Lab {
         const plan = planLab(name, index, counts);
         lab = new Lab(initialState(plan, standalone, opts.logLevel ?? 'info'));
         await writeState(lab.state);
-        await lab.create(log);
+        await lab.create(log, opts.autolock ?? false);
         return lab;
       });
     } catch (e) {
@@ -159,7 +161,7 @@ export class Lab {
     }
   }
 
-  private async create(log: (msg: string) => void): Promise<void> {
+  private async create(log: (msg: string) => void, autolock: boolean): Promise<void> {
     const s = this.state;
     log(`lab ${s.name}: bridge ${s.bridge}, subnet ${s.subnet}`);
     await createBridge(s);
@@ -178,7 +180,7 @@ export class Lab {
       log('forming the cluster');
       const members = s.hosts.filter(isShoaldHost).map((h) => ({ name: h.name, role: h.role as 'manager' | 'worker', address: h.address, client: this.client(h.name) }));
       try {
-        await formSwarm(members, { log });
+        await formSwarm(members, { log, autolock });
       } finally {
         for (const m of members) m.client.close();
       }

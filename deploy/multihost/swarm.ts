@@ -20,14 +20,15 @@ function explain(host: string, step: string, e: unknown): Error {
   return unavailable(`${host}: ${step} failed: ${errorMessage(e)}`, e);
 }
 
-export async function formSwarm(members: SwarmMember[], opts: { readyTimeoutMs?: number; log?: (msg: string) => void } = {}): Promise<void> {
+export async function formSwarm(members: SwarmMember[], opts: { readyTimeoutMs?: number; log?: (msg: string) => void; autolock?: boolean } = {}): Promise<void> {
   const managers = members.filter((m) => m.role === 'manager');
   const workers = members.filter((m) => m.role === 'worker');
   const first = managers[0];
   if (!first) throw unavailable('a cluster needs a manager');
   const listen = (m: SwarmMember) => ({ ListenAddr: `${m.address}:${SWARM_PORT}`, AdvertiseAddr: m.address });
   try {
-    await first.client.post('/swarm/init', { body: listen(first) });
+    await first.client.post('/swarm/init', { body: { ...listen(first), ...(opts.autolock ? { AutoLockManagers: true } : {}) } });
+    if (opts.autolock) opts.log?.(`${first.name}: autolock on; unlock key ${(await first.client.get<{ UnlockKey: string }>('/swarm/unlockkey')).UnlockKey}`);
   } catch (e) {
     throw explain(first.name, 'POST /swarm/init', e);
   }
