@@ -1,5 +1,5 @@
-// shoal swarm init|join|join-token|leave|update, with docker's flags and messages.
-// ca, unlock and unlock-key exist so that they say plainly that shoal does not do them.
+// shoal swarm init|join|join-token|leave|unlock|unlock-key|update, with docker's flags,
+// messages and API calls (unlock and unlock-key live in ./swarm/). ca says plainly that shoal does not do it.
 import type { Cli } from '../context';
 import { ApiError } from '../client';
 import { ExitError } from '../errors';
@@ -8,6 +8,10 @@ import type { Node, Swarm, SwarmInfo, SwarmInitRequest, SwarmSpec, WithNullLabel
 import { FlagError } from '../opts/errors';
 import { parseGoDuration, parseInteger } from '../opts/values';
 import { oneOf, parseUint } from '../opts/service/values';
+import { Option } from 'commander';
+import { updateQuery, type SwarmCli } from './swarm/common';
+import { defineUnlock } from './swarm/unlock';
+import { defineUnlockKey, printUnlockKey } from './swarm/unlock-key';
 
 const DEFAULT_LISTEN = '0.0.0.0:2377';
 
@@ -24,7 +28,7 @@ export function parseNodeAddr(value: string, flag = '--listen-addr', fallback = 
 }
 
 /** The swarm-wide flags init and update share. */
-interface SwarmFlags {
+export interface SwarmFlags {
   taskHistoryLimit?: string;
   dispatcherHeartbeat?: string;
   maxSnapshots?: string;
@@ -34,9 +38,10 @@ interface SwarmFlags {
   externalCa?: string;
 }
 
-function addSwarmFlags(cmd: ShoalCommand): ShoalCommand {
+function addSwarmFlags(cmd: ShoalCommand, autolockHelp: string): ShoalCommand {
   return cmd
-    .option('--autolock', 'Enable manager autolocking (not supported by shoal)')
+    .option('--autolock', autolockHelp)
+    .addOption(new Option('--no-autolock').hideHelp()) // docker's --autolock=false
     .option('--cert-expiry <duration>', 'Validity period for node certificates (ns|us|ms|s|m|h) (default 2160h0m0s)')
     .option('--dispatcher-heartbeat <duration>', 'Dispatcher heartbeat period (ns|us|ms|s|m|h) (default 5s)')
     .option('--external-ca <external-ca>', 'Specifications of one or more certificate signing endpoints (not supported by shoal)')
@@ -47,7 +52,6 @@ function addSwarmFlags(cmd: ShoalCommand): ShoalCommand {
 
 /** Apply the given swarm flags to a spec (docker's mergeSwarmSpec); unset flags leave it alone. */
 export function mergeSwarmSpec<S extends WithNullLabels<SwarmSpec>>(spec: S, f: SwarmFlags): S {
-  if (f.autolock !== undefined) throw new ExitError(1, 'autolock is not supported by shoal: managers keep no encrypted raft log to unlock');
   if (f.externalCa !== undefined) throw new ExitError(1, 'external CAs are not supported by shoal: the swarm signs its own certificates');
   const out: S = structuredClone(spec);
   if (f.taskHistoryLimit !== undefined) out.Orchestration = { ...(out.Orchestration ?? {}), TaskHistoryRetentionLimit: parseInteger(f.taskHistoryLimit, '--task-history-limit') };
@@ -55,6 +59,7 @@ export function mergeSwarmSpec<S extends WithNullLabels<SwarmSpec>>(spec: S, f: 
   if (f.maxSnapshots !== undefined) out.Raft = { ...(out.Raft ?? {}), KeepOldSnapshots: parseUint(f.maxSnapshots, '--max-snapshots') };
   if (f.snapshotInterval !== undefined) out.Raft = { ...(out.Raft ?? {}), SnapshotInterval: parseUint(f.snapshotInterval, '--snapshot-interval') };
   if (f.certExpiry !== undefined) out.CAConfig = { ...(out.CAConfig ?? {}), NodeCertExpiry: parseGoDuration(f.certExpiry, '--cert-expiry') };
+  if (f.autolock !== undefined) out.EncryptionConfig = { ...(out.EncryptionConfig ?? {}), AutoLockManagers: f.autolock };
   return out;
 }
 
@@ -76,7 +81,7 @@ export function initRequest(o: Record<string, unknown>): SwarmInitRequest {
     DataPathPort: o.dataPathPort === undefined ? 0 : parseUint(o.dataPathPort as string, '--data-path-port'),
     ForceNewCluster: !!o.forceNewCluster,
     Spec: initSpec(o as SwarmFlags),
-    AutoLockManagers: false,
+    AutoLockManagers: !!o.autolock,
     Availability: availability(o.availability as string | undefined),
     DefaultAddrPool: pools,
     SubnetSize: o.defaultAddrPoolMaskLength === undefined ? 24 : parseUint(o.defaultAddrPoolMaskLength as string, '--default-addr-pool-mask-length'),
@@ -84,7 +89,7 @@ export function initRequest(o: Record<string, unknown>): SwarmInitRequest {
 }
 
 /** "To add a worker to this swarm, run the following command: ..." (needs the node's manager address). */
-async function printJoinCommand(cli: Cli, nodeId: string, role: 'worker' | 'manager'): Promise<void> {
+async function printJoinCommand(cli: SwarmCli, nodeId: string, role: 'worker' | 'manager'): Promise<void> {
   const node = await cli.client.get<Node>(`/nodes/${encodeURIComponent(nodeId)}`);
   const sw = await cli.client.get<Swarm>('/swarm');
   if (!node.ManagerStatus) return;
@@ -104,20 +109,24 @@ function defineInit(cmd: ShoalCommand, cli: Cli): void {
       .option('--default-addr-pool-mask-length <uint32>', 'default address pool subnet mask length (default 24)')
       .option('--force-new-cluster', 'Force create a new cluster from current state')
       .option('--listen-addr <node-addr>', 'Listen address (format: "<ip|interface>[:port]") (default 0.0.0.0:2377)'),
-  ).action(async () => {
-    const body = initRequest(cmd.opts());
-    let id: string;
-    try {
-      id = await cli.client.post<string>('/swarm/init', { body });
-    } catch (e) {
-      if (e instanceof ApiError && /could not choose an IP address to advertise|could not find the system's IP address/.test(e.message)) throw new ApiError(e.status, `${e.message} - specify one with --advertise-addr`);
-      throw e;
-    }
-    id = String(id).trim().replace(/^"|"$/g, '');
-    cli.out(`Swarm initialized: current node (${id}) is now a manager.\n\n`);
-    await printJoinCommand(cli, id, 'worker');
-    cli.line("To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.");
-  });
+    'Enable manager autolocking (requiring an unlock key to start a stopped manager)',
+  ).action(async () => runInit(cli, initRequest(cmd.opts())));
+}
+
+/** POST /swarm/init, then docker's instructions (and the unlock key with --autolock). */
+export async function runInit(cli: SwarmCli, body: SwarmInitRequest): Promise<void> {
+  let id: string;
+  try {
+    id = await cli.client.post<string>('/swarm/init', { body });
+  } catch (e) {
+    if (e instanceof ApiError && /could not choose an IP address to advertise|could not find the system's IP address/.test(e.message)) throw new ApiError(e.status, `${e.message} - specify one with --advertise-addr`);
+    throw e;
+  }
+  id = String(id).trim().replace(/^"|"$/g, '');
+  cli.out(`Swarm initialized: current node (${id}) is now a manager.\n\n`);
+  await printJoinCommand(cli, id, 'worker');
+  cli.line("To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.");
+  if (body.AutoLockManagers) await printUnlockKey(cli);
 }
 
 function defineJoin(cmd: ShoalCommand, cli: Cli): void {
@@ -156,10 +165,7 @@ function defineJoinToken(cmd: ShoalCommand, cli: Cli): void {
       if (role !== 'worker' && role !== 'manager') throw new ExitError(1, `unknown role ${role}`);
       if (o.rotate) {
         const sw = await cli.client.get<Swarm>('/swarm');
-        await cli.client.post('/swarm/update', {
-          query: { version: sw.Version!.Index, rotateWorkerToken: String(role === 'worker'), rotateManagerToken: String(role === 'manager'), rotateManagerUnlockKey: 'false' },
-          body: sw.Spec,
-        });
+        await cli.client.post('/swarm/update', { query: updateQuery(sw.Version?.Index, { worker: role === 'worker', manager: role === 'manager' }), body: sw.Spec });
         if (!o.quiet) cli.out(`Successfully rotated ${role} join token.\n\n`);
       }
       const sw = await cli.client.get<Swarm>('/swarm');
@@ -183,16 +189,23 @@ function defineLeave(cmd: ShoalCommand, cli: Cli): void {
 }
 
 function defineUpdate(cmd: ShoalCommand, cli: Cli): void {
-  addSwarmFlags(cmd.description('Update the swarm')).action(async () => {
+  addSwarmFlags(cmd.description('Update the swarm'), 'Change manager autolocking setting (true|false)').action(async () => {
     const o = cmd.opts() as SwarmFlags;
     // docker shows the usage when no flag is given
     if (Object.values(o).every((v) => v === undefined)) cmd.help();
     mergeSwarmSpec({}, o); // bad values fail before anything is sent
-    const sw = await cli.client.get<Swarm>('/swarm');
-    const spec = mergeSwarmSpec(sw.Spec, o);
-    await cli.client.post('/swarm/update', { query: { version: sw.Version!.Index, rotateWorkerToken: 'false', rotateManagerToken: 'false', rotateManagerUnlockKey: 'false' }, body: spec });
-    cli.line('Swarm updated.');
+    await runUpdate(cli, o);
   });
+}
+
+/** Merge the flags into the current spec; the unlock key is shown when autolock was just turned on. */
+export async function runUpdate(cli: SwarmCli, o: SwarmFlags): Promise<void> {
+  const sw = await cli.client.get<Swarm>('/swarm');
+  const wasLocked = !!sw.Spec?.EncryptionConfig?.AutoLockManagers;
+  const spec = mergeSwarmSpec(sw.Spec, o);
+  await cli.client.post('/swarm/update', { query: updateQuery(sw.Version?.Index), body: spec });
+  cli.line('Swarm updated.');
+  if (spec.EncryptionConfig?.AutoLockManagers && !wasLocked) await printUnlockKey(cli);
 }
 
 function unsupported(name: string, description: string, why: string) {
@@ -214,8 +227,8 @@ export const swarmGroup: CommandGroup = {
       { name: 'join', define: defineJoin },
       { name: 'join-token', define: defineJoinToken },
       { name: 'leave', define: defineLeave },
-      { name: 'unlock', define: unsupported('unlock', 'Unlock swarm', 'managers are never locked (no autolock)') },
-      { name: 'unlock-key', define: unsupported('unlock-key', 'Manage the unlock key', 'managers are never locked (no autolock)') },
+      { name: 'unlock', define: defineUnlock },
+      { name: 'unlock-key', define: defineUnlockKey },
       { name: 'update', define: defineUpdate },
     ]);
   },

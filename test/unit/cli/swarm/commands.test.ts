@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { initRequest, initSpec, mergeSwarmSpec, parseNodeAddr } from '../../../../cli/commands/swarm';
+import { initRequest, initSpec, mergeSwarmSpec, parseNodeAddr, runInit, runUpdate } from '../../../../cli/commands/swarm';
+import { unlockNotice } from '../../../../cli/commands/swarm/unlock-key';
+import { FakeCli } from './fake-cli';
 import { mergeNodeUpdate } from '../../../../cli/commands/node';
 import { parseLogDetails, pinImage, scaledSpec, splitLogLine } from '../../../../cli/commands/service';
 import type { NodeSpec, ServiceSpec } from '../../../../cli/format/swarm-types';
@@ -45,14 +47,57 @@ describe('cli swarm init/join/update requests', () => {
     assert.throws(() => initRequest({ availability: 'off' }), /"--availability" flag: must be one of "active", "pause", "drain"/);
     assert.throws(() => initRequest({ taskHistoryLimit: 'ten' }), /"--task-history-limit" flag/);
     assert.throws(() => initRequest({ defaultAddrPool: ['10.0.0.0'] }), /invalid CIDR address: 10.0.0.0/);
-    assert.throws(() => initSpec({ autolock: true }), /autolock is not supported by shoal/);
     assert.throws(() => initSpec({ externalCa: 'protocol=cfssl,url=x' }), /external CAs are not supported by shoal/);
+  });
+  it('--autolock: in the request and in its spec, as docker sends it', () => {
+    const r = initRequest({ autolock: true });
+    assert.equal(r.AutoLockManagers, true);
+    assert.deepEqual(r.Spec.EncryptionConfig, { AutoLockManagers: true });
+    assert.deepEqual(initRequest({ autolock: false }).Spec.EncryptionConfig, { AutoLockManagers: false });
+    assert.deepEqual(mergeSwarmSpec({ EncryptionConfig: { AutoLockManagers: true } }, { autolock: false }).EncryptionConfig, { AutoLockManagers: false });
+    assert.deepEqual(mergeSwarmSpec({ Name: 'x' }, { certExpiry: '1h' }), { Name: 'x', CAConfig: { NodeCertExpiry: 3600e9 } }, 'autolock untouched when not given');
   });
   it('update changes only the given fields of the current spec', () => {
     const current = { Name: 'default', Labels: { a: 'b' }, Orchestration: { TaskHistoryRetentionLimit: 5 }, Raft: { SnapshotInterval: 10000, ElectionTick: 10, HeartbeatTick: 1 }, Dispatcher: { HeartbeatPeriod: 5e9 }, CAConfig: { NodeCertExpiry: 7776000e9 } };
     const next = mergeSwarmSpec(current, { taskHistoryLimit: '-1', dispatcherHeartbeat: '10s' });
     assert.deepEqual(next, { ...current, Orchestration: { TaskHistoryRetentionLimit: -1 }, Dispatcher: { HeartbeatPeriod: 10e9 } });
     assert.deepEqual(current.Orchestration, { TaskHistoryRetentionLimit: 5 }, 'input untouched');
+  });
+});
+
+describe('cli swarm init/update calls with autolock', () => {
+  const KEY = 'SWMKEY-1-abc';
+  const joinRoutes = { 'POST /swarm/init': 'node1', 'GET /nodes/node1': { ID: 'node1', Spec: {}, ManagerStatus: { Addr: '10.0.0.1:2377' } }, 'GET /swarm': { ID: 'sw', Spec: {}, JoinTokens: { Worker: 'SWMTKN-w' } } };
+  const joinText = "Swarm initialized: current node (node1) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    shoal swarm join --token SWMTKN-w 10.0.0.1:2377\n\nTo add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.\n";
+  it('init --autolock prints the unlock key after the join instructions', async () => {
+    const cli = new FakeCli({ ...joinRoutes, 'GET /swarm/unlockkey': { UnlockKey: KEY } });
+    await runInit(cli, initRequest({ autolock: true }));
+    assert.deepEqual(cli.paths, ['POST /swarm/init', 'GET /nodes/node1', 'GET /swarm', 'GET /swarm/unlockkey']);
+    assert.equal(cli.text, joinText + unlockNotice(KEY));
+  });
+  it('init without --autolock does not ask for a key; an empty key prints nothing', async () => {
+    const plain = new FakeCli(joinRoutes);
+    await runInit(plain, initRequest({}));
+    assert.deepEqual(plain.paths, ['POST /swarm/init', 'GET /nodes/node1', 'GET /swarm']);
+    const empty = new FakeCli({ ...joinRoutes, 'GET /swarm/unlockkey': { UnlockKey: '' } });
+    await runInit(empty, initRequest({ autolock: true }));
+    assert.equal(empty.text, joinText);
+  });
+  const current = (autolock: boolean) => ({ ID: 'sw', Version: { Index: 9 }, Spec: { Name: 'default', EncryptionConfig: { AutoLockManagers: autolock } } });
+  it('update --autolock: turned on shows the key; already on, or turned off, does not', async () => {
+    const on = new FakeCli({ 'GET /swarm': current(false), 'POST /swarm/update': undefined, 'GET /swarm/unlockkey': { UnlockKey: KEY } });
+    await runUpdate(on, { autolock: true });
+    assert.deepEqual(on.paths, ['GET /swarm', 'POST /swarm/update', 'GET /swarm/unlockkey']);
+    assert.deepEqual(on.calls[1].query, { rotateManagerToken: 'false', rotateManagerUnlockKey: 'false', rotateWorkerToken: 'false', version: 9 });
+    assert.deepEqual(on.calls[1].body, current(true).Spec);
+    assert.equal(on.text, `Swarm updated.\n${unlockNotice(KEY)}`);
+    for (const [was, flag] of [[true, true], [true, false], [false, false]] as const) {
+      const cli = new FakeCli({ 'GET /swarm': current(was), 'POST /swarm/update': undefined });
+      await runUpdate(cli, { autolock: flag });
+      assert.deepEqual(cli.paths, ['GET /swarm', 'POST /swarm/update']);
+      assert.deepEqual(cli.calls[1].body, current(flag).Spec);
+      assert.equal(cli.text, 'Swarm updated.\n');
+    }
   });
 });
 
