@@ -1,5 +1,5 @@
-// shoal swarm init|join|join-token|leave|unlock|unlock-key|update, with docker's flags,
-// messages and API calls (unlock and unlock-key live in ./swarm/). ca says plainly that shoal does not do it.
+// shoal swarm ca|init|join|join-token|leave|unlock|unlock-key|update, with docker's flags,
+// messages and API calls. ca, unlock and unlock-key live in ./swarm/.
 import type { Cli } from '../context';
 import { ApiError } from '../client';
 import { ExitError } from '../errors';
@@ -9,6 +9,7 @@ import { FlagError } from '../opts/errors';
 import { parseGoDuration, parseInteger } from '../opts/values';
 import { oneOf, parseUint } from '../opts/service/values';
 import { Option } from 'commander';
+import { defineCa, EXTERNAL_CA_REFUSAL } from './swarm/ca';
 import { updateQuery, type SwarmCli } from './swarm/common';
 import { defineUnlock } from './swarm/unlock';
 import { defineUnlockKey, printUnlockKey } from './swarm/unlock-key';
@@ -52,7 +53,7 @@ function addSwarmFlags(cmd: ShoalCommand, autolockHelp: string): ShoalCommand {
 
 /** Apply the given swarm flags to a spec (docker's mergeSwarmSpec); unset flags leave it alone. */
 export function mergeSwarmSpec<S extends WithNullLabels<SwarmSpec>>(spec: S, f: SwarmFlags): S {
-  if (f.externalCa !== undefined) throw new ExitError(1, 'external CAs are not supported by shoal: the swarm signs its own certificates');
+  if (f.externalCa !== undefined) throw new ExitError(1, EXTERNAL_CA_REFUSAL);
   const out: S = structuredClone(spec);
   if (f.taskHistoryLimit !== undefined) out.Orchestration = { ...(out.Orchestration ?? {}), TaskHistoryRetentionLimit: parseInteger(f.taskHistoryLimit, '--task-history-limit') };
   if (f.dispatcherHeartbeat !== undefined) out.Dispatcher = { ...(out.Dispatcher ?? {}), HeartbeatPeriod: parseGoDuration(f.dispatcherHeartbeat, '--dispatcher-heartbeat') };
@@ -208,21 +209,10 @@ export async function runUpdate(cli: SwarmCli, o: SwarmFlags): Promise<void> {
   if (spec.EncryptionConfig?.AutoLockManagers && !wasLocked) await printUnlockKey(cli);
 }
 
-function unsupported(name: string, description: string, why: string) {
-  return (cmd: ShoalCommand) =>
-    cmd
-      .description(`${description} (not supported by shoal)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => {
-        throw new ExitError(1, `shoal swarm ${name} is not supported: ${why}`);
-      });
-}
-
 export const swarmGroup: CommandGroup = {
   register(program, cli) {
     registerGroup(program, cli, 'swarm', 'Manage Swarm', [
-      { name: 'ca', define: unsupported('ca', 'Display and rotate the root CA', 'the swarm root CA cannot be shown or rotated') },
+      { name: 'ca', define: defineCa },
       { name: 'init', define: defineInit },
       { name: 'join', define: defineJoin },
       { name: 'join-token', define: defineJoinToken },
