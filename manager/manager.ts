@@ -26,7 +26,7 @@ import { RaftHealth, type PeerTls, RaftJoinService, RaftReconciler, managerPeers
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 import { liveDir } from '../shared/keys';
-import { AutolockFollower, resealKeyFiles, sealUnlockKey } from './autolock';
+import { AutolockFollower, resealKeyFiles, sealUnlockKey, unlockKeyOf } from './autolock';
 
 const log = logger('manager');
 
@@ -201,6 +201,7 @@ export class Manager {
         peerScheme: 'https',
         ca: () => ({ certPem: this.rootCA.certPem, keyPem: this.rootCA.keyPem }),
         dataKey: () => this.dataKey?.key,
+        unlockKey: async () => (this.dataKey ? unlockKeyOf(await this.cluster(), this.dataKey)?.key : undefined),
         busToken: state.busToken ?? '',
         managers: async (except) => {
           const peers = managerPeersOf(this.health!.view(), { reachableOnly: false }).filter((p) => p.nodeId !== except);

@@ -140,10 +140,14 @@ export class Membership {
     // Managers join the Raft group one at a time (etcd takes one learner at a time): try again
     // for a while when another node's join is under way or a manager is briefly out of reach.
     const until = Date.now() + ROLE_CHANGE_WAIT_MS;
+    // The newest certificate wins: a demotion that arrives while the promotion is still starting
+    // its manager stops that start (and the promotion's retries) rather than waiting it out.
+    this.wantedRole = role;
+    if (role !== 'manager') await this.promoting?.stop().catch(() => undefined);
     for (let attempt = 0; ; attempt++) {
       const done = await this.lock.run(async () => {
         const s = this.state;
-        if (!s || role === 'none' || s.role === role) return true;
+        if (!s || role === 'none' || s.role === role || this.wantedRole !== role) return true;
         try {
           if (role === 'manager') await this.becomeManager(s);
           else await this.becomeWorker(s);
@@ -160,6 +164,11 @@ export class Membership {
       await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
     }
   }
+
+  /** The role the node's newest certificate names. */
+  private wantedRole?: Role;
+  /** The manager a promotion is starting (stopped if a demotion overtakes it). */
+  private promoting?: Manager;
 
   /** A rotation reached this node: what read the old root once (etcd) reads the new one. */
   async trustChanged(): Promise<void> {
@@ -182,13 +191,32 @@ export class Membership {
       }
       const next: SwarmState = { ...s, role: 'manager', ports: portsFor(grpcPort), busToken: j.busToken, natsRoutes: j.natsRoutes, managers: [...new Set([joinHostPort(s.advertiseAddr, grpcPort), ...j.managers, ...s.managers])] };
       const m = new Manager({ dataRoot: this.opts.dataRoot, state: next, join: { initialCluster: j.initialCluster } });
-      await m.start();
+      this.promoting = m;
+      try {
+        await m.start();
+      } catch (e) {
+        await this.keysInTheClear().catch((err) => log.warn({ err: errorMessage(err) }, 'cannot put the node key back in the clear'));
+        throw e;
+      } finally {
+        this.promoting = undefined;
+      }
       await saveSwarmState(this.opts.dataRoot, next);
       this.state = next;
       this.manager_ = m;
       return;
     }
     throw lastErr ?? unavailable('no manager to join the raft group through');
+  }
+
+  /** Workers are never locked: the node key goes back in the clear (demoted, or a promotion that failed). */
+  private async keysInTheClear(): Promise<void> {
+    const dir = swarmDir(this.opts.dataRoot);
+    if (!kekFor(dir)) return;
+    const { loadNodeCredentials, saveNodeCredentials } = await import('../../shared/rpc');
+    const creds = await loadNodeCredentials(dir);
+    setKek(dir, undefined);
+    if (creds) await saveNodeCredentials(dir, creds);
+    await removeLiveDir(dir);
   }
 
   private async becomeWorker(s: SwarmState): Promise<void> {
@@ -201,14 +229,7 @@ export class Membership {
       await m.stop();
     }
     await forgetManagerState(this.opts.dataRoot);
-    // Workers are never locked: the node key goes back in the clear.
-    if (kekFor(swarmDir(this.opts.dataRoot))) {
-      const { loadNodeCredentials, saveNodeCredentials } = await import('../../shared/rpc');
-      const creds = await loadNodeCredentials(swarmDir(this.opts.dataRoot));
-      setKek(swarmDir(this.opts.dataRoot), undefined);
-      if (creds) await saveNodeCredentials(swarmDir(this.opts.dataRoot), creds);
-      await removeLiveDir(swarmDir(this.opts.dataRoot));
-    }
+    await this.keysInTheClear();
     const next: SwarmState = { ...s, role: 'worker', managers: others.length ? others : s.managers.filter((a) => a !== joinHostPort(s.advertiseAddr, s.ports?.grpc ?? DEFAULT_SWARM_PORT)) };
     delete next.ports;
     delete next.busToken;
@@ -223,7 +244,7 @@ export class Membership {
       const s = await loadSwarmState(this.opts.dataRoot);
       if (!s) return;
       this.state = s;
-      if (await this.sealedWithoutKey()) {
+      if (s.role === 'manager' && (await this.sealedWithoutKey())) {
         // Autolock: a restarted manager waits for `swarm unlock`. Plaintext copies left by a
         // daemon that was killed go now, so that nothing unlocked outlives it.
         await removeLiveDir(swarmDir(this.opts.dataRoot));

@@ -31,6 +31,8 @@ export interface RaftJoinOptions {
   peerScheme: 'http' | 'https';
   ca: () => { certPem: string; keyPem: string };
   dataKey: () => Buffer | undefined;
+  /** The swarm's unlock key while autolock is on. */
+  unlockKey: () => Promise<Buffer | undefined>;
   busToken: string;
   managers: (except: string) => Promise<ManagerAddrs>;
 }
@@ -63,6 +65,7 @@ export class RaftJoinService implements RaftMembershipHandlers {
     await this.opts.store.update<Node>('nodes', { ...node, ManagerStatus: { Addr: grpcAddr, Reachability: 'unknown', Leader: false }, UpdatedAt: new Date().toISOString() }, { force: true });
     const managers = await this.opts.managers(peer.nodeId);
     const ca = this.opts.ca();
+    const unlockKey = (await this.opts.unlockKey()) ?? Buffer.alloc(0);
     log.info({ nodeId: peer.nodeId, member: added.id, peerUrl }, 'manager joined the raft group as a learner');
     return {
       initialCluster: added.initialCluster,
@@ -73,6 +76,7 @@ export class RaftJoinService implements RaftMembershipHandlers {
       busToken: this.opts.busToken,
       natsRoutes: managers.natsRoutes,
       managers: managers.grpc,
+      unlockKey,
     };
   }
 }

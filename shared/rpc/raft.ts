@@ -17,6 +17,8 @@ export interface JoinRaftResponse {
   busToken: string;
   natsRoutes: string[];
   managers: string[];
+  /** Empty while autolock is off. */
+  unlockKey: Buffer;
 }
 
 export interface RaftMembershipHandlers {

@@ -49,8 +49,12 @@ describe('autolock: managers keep their keys sealed and restart locked (real sho
     const found: string[] = [];
     for (const name of await fs.readdir(dir, { recursive: true })) {
       const p = join(dir, name);
-      if (!(await fs.lstat(p)).isFile()) continue;
-      const bytes = await fs.readFile(p);
+      // A file replaced while we read (etcd's WAL, a key being resealed) is read in its new form on the next try.
+      const bytes = await fs
+        .lstat(p)
+        .then((st) => (st.isFile() ? fs.readFile(p) : undefined))
+        .catch(() => undefined);
+      if (!bytes) continue;
       if (needles.some((n) => bytes.includes(n))) found.push(name);
     }
     return found;
@@ -61,7 +65,7 @@ describe('autolock: managers keep their keys sealed and restart locked (real sho
     key1 = (await lab.host('m1').client.get<{ UnlockKey: string }>('/swarm/unlockkey')).UnlockKey;
     assert.match(key1, /^SWMKEY-1-/);
     await lab.host('m1').client.post('/secrets/create', { body: { Name: 'precious', Data: Buffer.from(payload).toString('base64') } });
-    steady = (await lab.host('m1').client.post<{ ID: string }>('/services/create', { body: busyboxService('steady', { Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox', Command: ['sleep', '3600'], StopGracePeriod: 1e9 }, Placement: { Constraints: ['node.role==worker'] } } }) })).ID;
+    steady = (await lab.host('m1').client.post<{ ID: string }>('/services/create', { body: busyboxService('steady', { Mode: { Replicated: { Replicas: 2 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox', Command: ['sleep', '3600'], StopGracePeriod: 1e9 }, Placement: { Constraints: ['node.hostname==w1'] } } }) })).ID;
     await running(lab.host('m1').client, steady, 2);
     steadyContainers = (await taskContainers(lab.host('w1').client, steady)).map((c) => c.Id).sort();
     assert.equal(steadyContainers.length, 2);
@@ -73,6 +77,7 @@ describe('autolock: managers keep their keys sealed and restart locked (real sho
 
   it('seals every manager\'s keys with the unlock key: no private key or secret in the clear on their disks; the worker is not locked', async () => {
     await sealedEverywhere(MANAGERS, keyId(key1));
+    assert.equal((await lab.host('m2').client.get<{ Spec: { EncryptionConfig: { AutoLockManagers: boolean } } }>('/swarm')).Spec.EncryptionConfig.AutoLockManagers, true);
     for (const m of MANAGERS) {
       // The whole swarm directory, etcd's data included.
       assert.deepEqual(await filesHolding(swarmDir(m), ['PRIVATE KEY', payload, Buffer.from(payload).toString('base64')]), [], `${m} holds nothing secret in the clear`);
@@ -119,6 +124,27 @@ describe('autolock: managers keep their keys sealed and restart locked (real sho
     assert.equal(withOld.code, 0, withOld.stderr);
     await sealedEverywhere(['m2'], keyId(key2));
     await allReachable('m2');
+    await steadyUntouched();
+  });
+
+  it('a promoted worker seals its keys with the current unlock key; demoted again, it keeps them in the clear', async () => {
+    const current = (await lab.host('m1').client.get<{ UnlockKey: string }>('/swarm/unlockkey')).UnlockKey;
+    const promote = await lab.docker('m1', ['node', 'promote', 'w1']);
+    assert.equal(promote.code, 0, promote.stderr);
+    await eventually('w1 a reachable manager', async () => (await lab.host('m1').client.get<ManagerNode[]>('/nodes')).some((n) => n.Description.Hostname === 'w1' && n.ManagerStatus?.Reachability === 'reachable'), 90_000);
+    await sealedEverywhere(['w1'], keyId(current));
+    assert.deepEqual(await filesHolding(swarmDir('w1'), ['PRIVATE KEY']), []);
+    const demote = await lab.docker('m1', ['node', 'demote', 'w1']);
+    assert.equal(demote.code, 0, demote.stderr);
+    await sealedEverywhere(['w1'], undefined);
+    assert.match(await fs.readFile(join(swarmDir('w1'), 'certificates', 'swarm-node.key'), 'utf8'), /PRIVATE KEY/);
+    // Demoted while its promotion is still starting: the newest role wins, keys in the clear.
+    assert.equal((await lab.docker('m1', ['node', 'promote', 'w1'])).code, 0);
+    await eventually('w1 sealed by the promotion', async () => (await sealedWith('w1')) === keyId(current), 30_000).catch(() => undefined);
+    assert.equal((await lab.docker('m1', ['node', 'demote', 'w1'])).code, 0);
+    await eventually('w1 a worker again, its info says so', async () => !(await lab.host('w1').client.get<{ Swarm: { ControlAvailable: boolean } }>('/info')).Swarm.ControlAvailable);
+    await sealedEverywhere(['w1'], undefined);
+    await allReachable('m1');
     await steadyUntouched();
   });
 
