@@ -27,6 +27,9 @@ const ROLE_CHANGE_WAIT_MS = 120_000;
 /** How long a restarted daemon waits for its manager before it serves the API anyway. */
 const RESUME_WAIT_MS = 5000;
 
+/** How long `swarm unlock` waits for the manager it unlocked (docker's answer comes once the node runs, or after 20 s). */
+const UNLOCK_WAIT_MS = 20_000;
+
 export type Role = 'none' | 'worker' | 'manager';
 
 /** What runs on every member to execute its tasks; started after init/join and at daemon start. */
@@ -253,7 +256,7 @@ export class Membership {
         return;
       }
       try {
-        await this.startMember(s, undefined, undefined, true);
+        await this.startMember(s, undefined, undefined, RESUME_WAIT_MS);
       } catch (e) {
         // Keep the state: a later restart may succeed; the error shows in /info.
         log.error({ err: errorMessage(e) }, 'cannot resume swarm membership');
@@ -278,10 +281,13 @@ export class Membership {
       const dir = swarmDir(this.opts.dataRoot);
       if (!(await opensWith(certPaths(dir).key, kek))) throw invalid('swarm could not be unlocked: invalid key provided');
       setKek(dir, kek);
+      // Opening the node key puts back the plaintext copy etcd and nats-server read.
+      const { loadNodeCredentials } = await import('../../shared/rpc');
+      await loadNodeCredentials(dir);
       this.locked = false;
       log.info('unlocked');
       try {
-        await this.startMember(s, undefined, undefined, true);
+        await this.startMember(s, undefined, undefined, UNLOCK_WAIT_MS);
       } catch (e) {
         log.error({ err: errorMessage(e) }, 'cannot resume swarm membership after unlock');
         this.lastError = errorMessage(e);
@@ -304,13 +310,13 @@ export class Membership {
   /** The manager being started by resumeManager, stopped (and awaited) by close(). */
   private starting?: Manager;
 
-  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools; unlockKey?: DataKey }, join?: { initialCluster: Record<string, string> }, resume = false): Promise<void> {
-    if (s.role === 'manager' && resume) {
+  private async startMember(s: SwarmState, bootstrap?: { spec: SwarmSpec; availability: NodeAvailability; addressPools: AddressPools; unlockKey?: DataKey }, join?: { initialCluster: Record<string, string> }, resumeWaitMs?: number): Promise<void> {
+    if (s.role === 'manager' && resumeWaitMs !== undefined) {
       // After a restart, etcd serves nobody until a quorum of members is back, which may need
       // this very daemon's peers to start too: after a short wait the daemon answers
       // meanwhile, and says why.
       const up = this.resumeManager(s);
-      await Promise.race([up, new Promise((r) => setTimeout(r, RESUME_WAIT_MS).unref())]);
+      await Promise.race([up, new Promise((r) => setTimeout(r, resumeWaitMs).unref())]);
     } else if (s.role === 'manager') {
       // The manager's modules (etcd, gRPC, NATS, X.509) load only on a manager: a plain engine stays small.
       const { Manager } = await import('../manager');

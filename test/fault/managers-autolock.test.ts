@@ -101,6 +101,9 @@ describe('autolock: managers keep their keys sealed and restart locked (real sho
     assert.equal(await localState('m3'), 'locked');
     const ok = await unlock('m3', key1);
     assert.equal(ok.code, 0, ok.stderr);
+    // The answer comes once the manager runs: its API serves at once.
+    const after = await lab.docker('m3', ['node', 'ls']);
+    assert.equal(after.code, 0, after.stderr);
     await eventually('m3 active', async () => (await localState('m3')) === 'active');
     await allReachable('m3');
     await steadyUntouched();
