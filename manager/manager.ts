@@ -9,7 +9,7 @@ import { logger } from '../shared/log';
 import { errorMessage, precondition, unavailable } from '../shared/errors';
 import { Bus, nodeBusTls } from '../shared/bus';
 import { followNodeCredentials, type CredentialsFollower } from '../shared/rpc/certstore';
-import { ROLE_OU, certPaths, RpcServer, TlsIdentity, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
+import { ROLE_OU, certPaths, RpcServer, TlsIdentity, clientCredentials, serverCredentials, loadNodeCredentials, addNodeCAService, addDispatcherService, addRaftMembershipService } from '../shared/rpc';
 import { Dispatcher } from './dispatcher';
 import { LeaderComponents } from './leader';
 import type { ManagerStatus, Node, NodeAvailability, NodeDescription, Swarm, SwarmSpec } from '../shared/swarm';
@@ -209,10 +209,12 @@ export class Manager {
         },
       }),
     );
-    // Every manager serves the dispatcher; only the leader's is started (the others answer UNAVAILABLE).
+    // Every manager serves the dispatcher; only the leader's is started, the others pass worker
+    // calls on to it with this manager's own certificate.
     this.dispatcher = new Dispatcher({
       store: this.store,
       clusterId: state.clusterId,
+      forward: { leader: () => this.leaderDispatcher(), self: state.nodeId, credentials: clientCredentials(this.identity, { clusterId: state.clusterId }), signal },
       managers: () => managerPeersOf(this.health!.view()).map((p) => ({ nodeId: p.nodeId, addr: p.grpc, weight: p.leader ? 10 : 1 })),
       bus: () => {
         const urls = managerPeersOf(this.health!.view()).map((p) => p.natsUrl);
@@ -300,6 +302,13 @@ export class Manager {
     const peer = managerPeersOf(view, { reachableOnly: false }).find((p) => p.nodeId === node.ID);
     const up = m.reachable && !m.learner && node.Status?.State !== 'down';
     return { Leader: this.swarmLeader === node.ID, Reachability: up ? 'reachable' : 'unreachable', Addr: node.ManagerStatus?.Addr || peer?.grpc || '' };
+  }
+
+  /** The swarm leader's gRPC endpoint (its dispatcher), undefined while the leader or its address is unknown. */
+  private leaderDispatcher(): { nodeId: string; addr: string } | undefined {
+    const leader = this.swarmLeader;
+    const peer = leader && this.health ? managerPeersOf(this.health.view(), { reachableOnly: false }).find((p) => p.nodeId === leader) : undefined;
+    return peer ? { nodeId: leader, addr: peer.grpc } : undefined;
   }
 
   /** Follow who leads the swarm (the election's current winner). */

@@ -1,30 +1,34 @@
 // The Dispatcher gRPC service (proto/dispatcher.proto) and its lifecycle. A manager registers
-// one Dispatcher on its RpcServer for good and starts it while it leads (DESIGN principle 2);
-// while it is stopped every call fails UNAVAILABLE, so agents move on to another manager.
-import { ShoalError, unavailable } from '../../shared/errors';
+// one Dispatcher on its RpcServer for good and starts it while it leads (DESIGN principle 2).
+// While it is stopped, calls go on to the leader's dispatcher when `forward` is set (see
+// forward.ts), so a worker keeps working through any manager; without it they fail
+// UNAVAILABLE and agents move on to another manager.
+import { unavailable } from '../../shared/errors';
 import { logger, type Logger } from '../../shared/log';
-import {
-  requirePeerIdentity,
-  type AssignmentsMessage,
-  type AssignmentsRequest,
-  type AttachNetworkRequest,
-  type AttachNetworkResponse,
-  type CallContext,
-  type DetachNetworkRequest,
-  type DetachNetworkResponse,
-  type DispatcherHandlers,
-  type HeartbeatRequest,
-  type HeartbeatResponse,
-  type NodeIdentity,
-  type SessionMessage,
-  type SessionRequest,
-  type UpdateTaskStatusRequest,
-  type UpdateTaskStatusResponse,
-  type WeightedPeer,
+import type {
+  AssignmentsMessage,
+  AssignmentsRequest,
+  AttachNetworkRequest,
+  AttachNetworkResponse,
+  CallContext,
+  DetachNetworkRequest,
+  DetachNetworkResponse,
+  DispatcherClient,
+  DispatcherHandlers,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  SessionMessage,
+  SessionRequest,
+  StreamCallOptions,
+  UnaryCallOptions,
+  UpdateTaskStatusRequest,
+  UpdateTaskStatusResponse,
+  WeightedPeer,
 } from '../../shared/rpc';
 import type { ClusterStore } from '../store';
 import { ActiveDispatcher } from './active';
 import { DEFAULT_HEARTBEAT_PERIOD_MS } from './config';
+import { callerOf, LeaderForwarder, NOT_DISPATCHING, type Caller, type ForwardOptions } from './forward';
 import type { DataKey } from '../../shared/crypto/seal';
 
 export interface DispatcherOptions {
@@ -41,15 +45,19 @@ export interface DispatcherOptions {
   bus?: () => { urls: string[]; token?: string };
   /** The cluster data key, which opens secrets for the nodes that receive them. */
   dataKey?: () => DataKey | undefined;
+  /** On a manager that is not dispatching: pass worker calls on to the leader's dispatcher. */
+  forward?: ForwardOptions;
   log?: Logger;
 }
 
 export class Dispatcher implements DispatcherHandlers {
   private active: ActiveDispatcher | undefined;
   private readonly log: Logger;
+  private readonly forwarder?: LeaderForwarder;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.log ?? logger('dispatcher');
+    if (opts.forward) this.forwarder = new LeaderForwarder(opts.forward, opts.clusterId, this.log.child({ part: 'forward' }));
   }
 
   get running(): boolean {
@@ -72,6 +80,8 @@ export class Dispatcher implements DispatcherHandlers {
       log: this.log,
     });
     this.active = run;
+    // Agents whose calls went on to the previous leader reconnect, to be served here.
+    this.forwarder?.close('this manager now leads: open a new session');
     signal?.addEventListener('abort', () => void this.stopRun(run), { once: true });
     this.log.info('dispatcher starting');
     await run.begin();
@@ -94,51 +104,57 @@ export class Dispatcher implements DispatcherHandlers {
     await run.end();
   }
 
-  /** The calling node (from its certificate), refused unless it belongs to this cluster. */
-  private peer(ctx: CallContext): NodeIdentity {
-    const p = requirePeerIdentity(ctx.peer);
-    if (p.clusterId !== this.opts.clusterId) throw new ShoalError('PERMISSION_DENIED', `node ${p.nodeId} belongs to cluster ${p.clusterId}, not to this one`);
-    return p;
+  /** Whom the call is for: the calling node (its certificate), or the node a manager of this cluster forwarded it for. */
+  private caller(ctx: CallContext): Caller {
+    return callerOf(ctx.peer, ctx.metadata, ctx.remote, this.opts.clusterId);
   }
 
-  /** The running dispatcher, once the calling node is known to still be in the cluster (a removed node's certificate opens nothing). */
-  private async run(ctx: CallContext, peer: NodeIdentity): Promise<ActiveDispatcher> {
+  /** The running dispatcher, once the node is known to still be in the cluster (a removed node's certificate opens nothing); else the leader's, through the forwarder. */
+  private async route(ctx: CallContext, caller: Caller): Promise<ActiveDispatcher | LeaderForwarder> {
     const run = this.active;
-    if (!run) throw unavailable('this manager is not dispatching (it is not the leader): try another manager');
+    if (!run) {
+      if (this.forwarder) return this.forwarder;
+      throw unavailable(NOT_DISPATCHING);
+    }
     await run.ready(ctx.signal);
-    await run.requireMember(peer.nodeId);
+    await run.requireMember(caller.nodeId);
     return run;
   }
 
-  async *session(req: SessionRequest, ctx: CallContext): AsyncGenerator<SessionMessage> {
-    const peer = this.peer(ctx);
-    yield* (await this.run(ctx, peer)).session(peer.nodeId, req, ctx);
+  private async unary<T>(ctx: CallContext, here: (run: ActiveDispatcher, nodeId: string) => T | Promise<T>, there: (d: DispatcherClient, opts: UnaryCallOptions) => Promise<T>): Promise<T> {
+    const caller = this.caller(ctx);
+    const to = await this.route(ctx, caller);
+    return to instanceof LeaderForwarder ? to.unary(caller, ctx, there) : here(to, caller.nodeId);
   }
 
-  async heartbeat(req: HeartbeatRequest, ctx: CallContext): Promise<HeartbeatResponse> {
-    const peer = this.peer(ctx);
-    return (await this.run(ctx, peer)).heartbeat(peer.nodeId, req);
+  private async *stream<T>(ctx: CallContext, here: (run: ActiveDispatcher, nodeId: string, ctx: CallContext) => AsyncGenerator<T>, there: (d: DispatcherClient, opts: StreamCallOptions) => AsyncGenerator<T, void, undefined>): AsyncGenerator<T> {
+    const caller = this.caller(ctx);
+    const to = await this.route(ctx, caller);
+    if (to instanceof LeaderForwarder) yield* to.stream(caller, ctx, there);
+    else yield* here(to, caller.nodeId, { ...ctx, remote: caller.remote });
   }
 
-  async *assignments(req: AssignmentsRequest, ctx: CallContext): AsyncGenerator<AssignmentsMessage> {
-    const peer = this.peer(ctx);
-    yield* (await this.run(ctx, peer)).assignments(peer.nodeId, req, ctx);
+  session(req: SessionRequest, ctx: CallContext): AsyncGenerator<SessionMessage> {
+    return this.stream(ctx, (run, node, c) => run.session(node, req, c), (d, o) => d.session(req, o));
   }
 
-  async updateTaskStatus(req: UpdateTaskStatusRequest, ctx: CallContext): Promise<UpdateTaskStatusResponse> {
-    const peer = this.peer(ctx);
-    await (await this.run(ctx, peer)).updateTaskStatus(peer.nodeId, req);
-    return {};
+  heartbeat(req: HeartbeatRequest, ctx: CallContext): Promise<HeartbeatResponse> {
+    return this.unary(ctx, (run, node) => run.heartbeat(node, req), (d, o) => d.heartbeat(req, o));
   }
 
-  async attachNetwork(req: AttachNetworkRequest, ctx: CallContext): Promise<AttachNetworkResponse> {
-    const peer = this.peer(ctx);
-    return { attachmentId: await (await this.run(ctx, peer)).attachNetwork(peer.nodeId, req) };
+  assignments(req: AssignmentsRequest, ctx: CallContext): AsyncGenerator<AssignmentsMessage> {
+    return this.stream(ctx, (run, node, c) => run.assignments(node, req, c), (d, o) => d.assignments(req, o));
   }
 
-  async detachNetwork(req: DetachNetworkRequest, ctx: CallContext): Promise<DetachNetworkResponse> {
-    const peer = this.peer(ctx);
-    await (await this.run(ctx, peer)).detachNetwork(peer.nodeId, req);
-    return {};
+  updateTaskStatus(req: UpdateTaskStatusRequest, ctx: CallContext): Promise<UpdateTaskStatusResponse> {
+    return this.unary(ctx, async (run, node) => (await run.updateTaskStatus(node, req), {}), (d, o) => d.updateTaskStatus(req, o));
+  }
+
+  attachNetwork(req: AttachNetworkRequest, ctx: CallContext): Promise<AttachNetworkResponse> {
+    return this.unary(ctx, async (run, node) => ({ attachmentId: await run.attachNetwork(node, req) }), (d, o) => d.attachNetwork(req, o));
+  }
+
+  detachNetwork(req: DetachNetworkRequest, ctx: CallContext): Promise<DetachNetworkResponse> {
+    return this.unary(ctx, async (run, node) => (await run.detachNetwork(node, req), {}), (d, o) => d.detachNetwork(req, o));
   }
 }

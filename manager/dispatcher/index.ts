@@ -1,6 +1,18 @@
 // The dispatcher: worker sessions, heartbeats, assignment streams and task status reports.
 export { Dispatcher, type DispatcherOptions } from './dispatcher';
 export {
+  callerOf,
+  forwardTarget,
+  forwardedMetadata,
+  FORWARDED_NODE,
+  FORWARDED_CLUSTER,
+  FORWARDED_REMOTE,
+  LEADER_CHECK_MS,
+  type Caller,
+  type ForwardOptions,
+  type LeaderEndpoint,
+} from './forward';
+export {
   DEFAULT_HEARTBEAT_PERIOD_MS,
   HEARTBEAT_GRACE_MULTIPLIER,
   STARTUP_GRACE_FACTOR,

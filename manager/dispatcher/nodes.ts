@@ -74,12 +74,15 @@ export function parseDescription(json: string): NodeDescription {
   return JSON.parse(JSON.stringify(out)) as NodeDescription; // drops the undefined fields
 }
 
-/** The host part of a grpc-js peer address ("1.2.3.4:5", "[::1]:5", "[::ffff:1.2.3.4]:5"). */
+/**
+ * The host part of a grpc-js peer address ("1.2.3.4:5", "[::1]:5", "[::ffff:1.2.3.4]:5"). A
+ * grpc-js server names an IPv6 peer without brackets ("::1:5"): its last field is the port.
+ */
 export function peerHost(remote: string): string {
   let host = remote.replace(/^ipv[46]:/, '');
   const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
   if (bracket) host = bracket[1];
-  else if (host.split(':').length === 2) host = host.slice(0, host.lastIndexOf(':'));
+  else if (host.includes(':')) host = host.slice(0, host.lastIndexOf(':'));
   return host.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 

@@ -18,6 +18,8 @@ export interface UnaryCallOptions {
   /** Default DEFAULT_CALL_TIMEOUT_MS. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Request metadata (ASCII values; keys are lowercased by gRPC). */
+  metadata?: Record<string, string>;
 }
 
 export interface StreamCallOptions {
@@ -25,6 +27,14 @@ export interface StreamCallOptions {
   signal?: AbortSignal;
   /** A deadline for the whole stream; none by default (sessions live long). */
   timeoutMs?: number;
+  /** Request metadata (ASCII values; keys are lowercased by gRPC). */
+  metadata?: Record<string, string>;
+}
+
+function requestMetadata(entries: Record<string, string> | undefined): Metadata {
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(entries ?? {})) md.set(k, v);
+  return md;
 }
 
 export class RpcClient {
@@ -40,7 +50,7 @@ export class RpcClient {
     if (signal?.aborted) return Promise.reject(fromGrpcError({ code: Status.CANCELLED, details: 'cancelled before the call' }));
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     return new Promise<Res>((resolve, reject) => {
-      const call = this.client.makeUnaryRequest(md.path, md.requestSerialize, md.responseDeserialize, req, new Metadata(), { deadline }, (err, res) => {
+      const call = this.client.makeUnaryRequest(md.path, md.requestSerialize, md.responseDeserialize, req, requestMetadata(opts.metadata), { deadline }, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(fromGrpcError(err));
         else resolve(res as Res);
@@ -54,7 +64,7 @@ export class RpcClient {
     const { signal } = opts;
     if (signal?.aborted) return;
     const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
-    const call: ClientReadableStream<Res> = this.client.makeServerStreamRequest(md.path, md.requestSerialize, md.responseDeserialize, req, new Metadata(), { deadline });
+    const call: ClientReadableStream<Res> = this.client.makeServerStreamRequest(md.path, md.requestSerialize, md.responseDeserialize, req, requestMetadata(opts.metadata), { deadline });
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import {
   Server,
+  type Metadata,
   type MethodDefinition,
   type sendUnaryData,
   type ServerCredentials,
@@ -31,6 +32,8 @@ export interface CallContext {
   remote: string;
   /** The method's proto name, e.g. "IssueNodeCertificate". */
   method: string;
+  /** The request's metadata (keys lowercase; binary "-bin" entries left out). Only as trustworthy as the peer that sent it. */
+  metadata: Readonly<Record<string, string>>;
 }
 
 export type UnaryHandler<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res>;
@@ -97,7 +100,7 @@ export class RpcServer {
     call.on('cancelled', onCancel);
     const deadline = call.getDeadline();
     const d = deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined;
-    const ctx: CallContext = { peer: peerIdentity(call), signal: ac.signal, deadline: d, remote: call.getPeer(), method };
+    const ctx: CallContext = { peer: peerIdentity(call), signal: ac.signal, deadline: d, remote: call.getPeer(), method, metadata: textMetadata(call.metadata) };
     const done = () => {
       this.live.delete(ac);
       call.removeListener('cancelled', onCancel);
@@ -140,6 +143,12 @@ export class RpcServer {
       if (!call.cancelled && !call.writableEnded) call.emit('error', toGrpcStatus(unavailable('the server is stopping')));
     }
   }
+}
+
+function textMetadata(md: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md?.getMap() ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 export function methodDefinition<Req, Res>(name: ProtoName, method: string): MethodDefinition<Req, Res> {

@@ -37,6 +37,10 @@ describe('dispatcher: node description and status', () => {
     assert.equal(peerHost('ipv4:10.0.0.5:45678'), '10.0.0.5');
     assert.equal(peerHost('[fd00::1]:2377'), 'fd00::1');
     assert.equal(peerHost('[::ffff:127.0.0.1]:2377'), '127.0.0.1');
+    // What a grpc-js server reports for an IPv6 peer: no brackets.
+    assert.equal(peerHost('::1:53112'), '::1');
+    assert.equal(peerHost('fd00::5:2377'), 'fd00::5');
+    assert.equal(peerHost('::ffff:10.0.0.5:2377'), '10.0.0.5');
   });
 
   const node: Node = { ID: 'n1', Version: { Index: 4 }, Spec: { Role: 'worker', Availability: 'active' }, Description: { Hostname: 'old', TLSInfo: { TrustRoot: 'pem' } }, Status: { State: 'down', Message: 'heartbeat failure', Addr: '10.0.0.5' } };
