@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../../shared/client';
 import { run } from '../../../shared/exec';
+import { liveDir } from '../../../shared/keys';
 import { SHOAL, loadBusybox, startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { docker, runCli } from '../../helpers/docker';
 import { eventually, running, taskContainers } from '../../helpers/swarm';
@@ -91,8 +92,8 @@ describe('secrets and configs on a one-manager swarm (docker and shoal CLIs, rea
     assert.ok(!all.includes('Data') && !all.includes('Sealed'), all);
     assert.ok(!all.includes(Buffer.from('Sup3r-Secret-Value').toString('base64')));
 
-    // etcd's loopback side takes the manager's own certificate (mutual TLS).
-    const tls = join(d.dataRoot, 'swarm', 'etcd-tls');
+    // etcd's loopback side takes the manager's own certificate (mutual TLS), minted at each start and kept in RAM.
+    const tls = join(liveDir(join(d.dataRoot, 'swarm')), 'etcd-tls');
     const etcd = await run('etcdctl', ['--endpoints', `https://127.0.0.1:${port + 2}`, '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'local.crt'), '--key', join(tls, 'local.key'), 'get', '--prefix', '/shoal/v1/secrets/'], { env: { ...process.env, ETCDCTL_API: '3' } });
     assert.match(etcd.stdout, /db_pass/);
     assert.match(etcd.stdout, /AES-256-GCM/);
