@@ -122,6 +122,14 @@ export class Manager {
     return this.leading;
   }
 
+  /** Set while this manager leads with its orchestrators, allocator and scheduler started. */
+  private componentsUp = false;
+
+  /** Whether this manager leads and dispatches, and `nodeId` has a session with it: work given now is scheduled at once. */
+  serving(nodeId: string): boolean {
+    return this.componentsUp && !!this.dispatcher?.sessionNodes().includes(nodeId);
+  }
+
   /** The bus URL workers publish to (the advertised address; the token comes with the session). */
   get busUrl(): string {
     return `nats://${this.opts.state.advertiseAddr}:${this.opts.state.ports!.natsClient}`;
@@ -437,9 +445,11 @@ export class Manager {
       await this.dispatcher!.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'dispatcher failed to start'));
       const loops = new LeaderComponents({ store: this.store });
       await loops.start(lead).catch((e) => log.error({ err: errorMessage(e) }, 'leader components failed to start'));
+      this.componentsUp = !lead.aborted;
       void new RaftReconciler({ store: this.store, etcd: this.etcdClient!, health: this.health! }).run(lead);
       await new Promise<void>((r) => (lead.aborted ? r() : lead.addEventListener('abort', () => r(), { once: true })));
       this.leading = false;
+      this.componentsUp = false;
       await loops.stop().catch(() => undefined);
       await this.dispatcher!.stop().catch(() => undefined);
       log.info({ reason: leadership.reason }, 'no longer leading');

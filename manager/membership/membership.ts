@@ -27,6 +27,9 @@ const ROLE_CHANGE_WAIT_MS = 120_000;
 /** How long a restarted daemon waits for its manager before it serves the API anyway. */
 const RESUME_WAIT_MS = 5000;
 
+/** How long `swarm init` waits for the node to lead and run its own agent's session. */
+const INIT_READY_WAIT_MS = 20_000;
+
 /** How long `swarm unlock` waits for the manager it unlocked (docker's answer comes once the node runs, or after 20 s). */
 const UNLOCK_WAIT_MS = 20_000;
 
@@ -335,6 +338,17 @@ export class Membership {
     this.lastError = '';
   }
 
+  /**
+   * After swarm init, as docker's init does: answer once the node is really ready (it leads,
+   * its orchestrators run and its own agent has a session), so a service created right after
+   * is scheduled at once. After INIT_READY_WAIT_MS the answer comes anyway; the rest follows.
+   */
+  private async untilServing(nodeId: string): Promise<void> {
+    const until = Date.now() + INIT_READY_WAIT_MS;
+    while (!this.manager_?.serving(nodeId) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    if (!this.manager_?.serving(nodeId)) log.warn(`the new swarm was not ready within ${INIT_READY_WAIT_MS / 1000} s; it goes on starting`);
+  }
+
   /** Start the manager of a restarted daemon in the background, again until it comes up or the daemon stops. */
   private resumeManager(s: SwarmState): Promise<void> {
     const ac = new AbortController();
@@ -416,6 +430,7 @@ export class Membership {
         await this.teardown();
         throw e;
       }
+      await this.untilServing(nodeId);
       log.info({ nodeId, advertise: advertise.host, listen: state.listenAddr }, 'swarm initialized');
       return nodeId;
     });
