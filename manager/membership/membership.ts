@@ -382,6 +382,22 @@ export class Membership {
     })();
   }
 
+  /**
+   * The managers the agent's sessions name (the leader first): saved, so that a restarted node
+   * finds one even after every manager it joined through has gone. Managers keep their own.
+   */
+  async managersSeen(addrs: string[]): Promise<void> {
+    // Under the lock: never after a leave removed the state, never across a role change.
+    await this.lock.run(async () => {
+      const s = this.state;
+      if (!s || !addrs.length) return;
+      const next = s.role === 'manager' ? [...new Set([...s.managers, ...addrs])] : addrs;
+      if (next.join() === s.managers.join()) return;
+      s.managers = next;
+      await saveSwarmState(this.opts.dataRoot, s).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot save the managers list'));
+    });
+  }
+
   /** Keep every manager the Raft group knows in the state, so this node's agent finds one after a restart. */
   private async rememberManagers(s: SwarmState, m: Manager): Promise<void> {
     const { managerPeersOf } = await import('../raft');

@@ -193,6 +193,22 @@ describe('manager high availability: three managers in Raft (real etcd, NATS, cr
     await assert.rejects(Bus.connect(`nats://${m1.address}:2381`, { token: state.busToken, connectTimeoutMs: 2000, name: 'intruder' }));
   });
 
+  it('a worker keeps the managers its sessions name: restarted while the manager it joined through is down, it finds another', async () => {
+    const stateFile = join(lab.lab.host('w1').dataRoot, 'swarm', 'state.json');
+    const saved = async () => (JSON.parse(await fs.readFile(stateFile, 'utf8')) as { managers: string[] }).managers;
+    const all = MANAGERS.map((m) => `${lab.host(m).address}:2377`).sort();
+    await eventually("w1's saved managers are all three", async () => [...(await saved())].sort().join() === all.join());
+    const opened = async () => (await fs.readFile(lab.lab.host('w1').log, 'utf8')).split('\n').filter((l) => l.includes('"session open"'));
+    await lab.kill('m1');
+    await lab.kill('w1');
+    const before = (await opened()).length;
+    await lab.start('w1');
+    const line = await eventually('w1 in session again', async () => (await opened()).slice(before).find((l) => !l.includes(`"manager":"${lab.host('m1').address}:2377"`)));
+    assert.ok(line);
+    await lab.start('m1');
+    await allReachable('m1');
+  });
+
   it('swarm init --force-new-cluster recovers the swarm from the one manager left', async () => {
     const services = (await client('m1').get<Array<{ ID: string }>>('/services')).map((s) => s.ID).sort();
     for (const m of ['m2', 'm3']) await lab.kill(m);

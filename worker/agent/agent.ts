@@ -41,6 +41,8 @@ export interface AgentOptions {
    * manager's etcd must restart when `trustChanged` (see manager/ca syncDiskCA).
    */
   onCertificateRenewed?: (r: RenewedCertificate) => void | Promise<void>;
+  /** The managers the sessions name changed: kept by the caller, so that a restart finds one. */
+  onManagers?: (addrs: string[]) => void;
 }
 
 export class Agent {
@@ -106,8 +108,14 @@ export class Agent {
     };
     const identity = new TlsIdentity(creds);
     const session = new AgentSession({ identity, managers: this.opts.managers, executor, description: () => gatherNodeDescription({ hostname: nodeName }) });
+    let known = this.opts.managers.join();
     session.onState((s) => {
       if (s.state === 'connected' && s.bus && !this.bus) this.bus = this.serveLogs(s.bus);
+      const now = session.managers.list();
+      if (s.state === 'connected' && now.join() !== known) {
+        known = now.join();
+        this.opts.onManagers?.(now);
+      }
     });
     session.start(signal);
     this.session = session;

@@ -44,6 +44,7 @@ export class Daemon {
             if (r.trustChanged) await m.trustChanged();
             void m.certifiedRole(r.role);
           },
+          onManagers: (addrs) => void m.managersSeen(addrs),
         });
         await agent.start();
         return agent;

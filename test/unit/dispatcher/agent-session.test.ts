@@ -59,15 +59,20 @@ describe('agent session: pure parts', () => {
       assert.equal(m.current(), 'a:1');
     });
 
-    it('takes the list a session message carries, heaviest first, staying on the connected manager', () => {
+    it('takes the list a session message carries, heaviest first, staying on the connected manager, and keeps the others it knew last', () => {
       const m = new ManagerList(['seed:1']);
       m.update([{ nodeId: 'x', addr: 'x:1', weight: 1 }, { nodeId: 'l', addr: 'l:1', weight: 10 }], 'seed:1');
-      assert.deepEqual(m.list(), ['l:1', 'x:1']);
-      assert.equal(m.current(), 'l:1');
+      assert.deepEqual(m.list(), ['l:1', 'x:1', 'seed:1']);
+      assert.equal(m.current(), 'seed:1');
       m.update([{ nodeId: 'x', addr: 'x:1', weight: 1 }, { nodeId: 'l', addr: 'l:1', weight: 10 }], 'x:1');
       assert.equal(m.current(), 'x:1');
       m.update([], 'x:1');
-      assert.deepEqual(m.list(), ['l:1', 'x:1'], 'an empty list keeps what is known');
+      assert.deepEqual(m.list(), ['l:1', 'x:1', 'seed:1'], 'an empty list keeps what is known');
+      // A manager down for a while drops out of the messages but stays last: after a failover it may be the one left.
+      m.update([{ nodeId: 'l', addr: 'l:1', weight: 10 }], 'l:1');
+      assert.deepEqual(m.list(), ['l:1', 'x:1', 'seed:1']);
+      m.failed('l:1');
+      assert.equal(m.current(), 'x:1');
       assert.throws(() => new ManagerList([]), (e: unknown) => isShoalError(e, 'INVALID_ARGUMENT'));
     });
 

@@ -1,6 +1,8 @@
 // The managers an agent can open its session with: the configured list at first, then the
-// list each session message carries. The agent tries the heaviest first and moves past a
-// manager that failed, so a dead or non-leading manager costs one attempt.
+// list each session message carries, heaviest first, with the managers known before but not
+// named now kept at the end: the dispatcher names only the managers reachable at the time, and
+// one that is down for a while must not be forgotten (after a failover it may be the only one
+// left). The agent moves past a manager that failed, so a dead one costs one attempt.
 import { invalid } from '../../../shared/errors';
 import type { WeightedPeer } from '../../../shared/rpc';
 
@@ -23,10 +25,11 @@ export class ManagerList {
     if (this.current() === addr) this.cursor = (this.cursor + 1) % this.addrs.length;
   }
 
-  /** The list from a session message; empty lists are ignored (keep what we know). */
+  /** The list from a session message, then the others known; an empty list changes nothing. */
   update(peers: WeightedPeer[], connectedTo?: string): void {
-    const addrs = [...new Set([...peers].sort((a, b) => b.weight - a.weight).map((p) => p.addr).filter((a) => a !== ''))];
-    if (addrs.length === 0) return;
+    const named = [...new Set([...peers].sort((a, b) => b.weight - a.weight).map((p) => p.addr).filter((a) => a !== ''))];
+    if (named.length === 0) return;
+    const addrs = [...new Set([...named, ...this.addrs])];
     this.addrs = addrs;
     // Stay on the manager we are talking to when it is still listed.
     const at = connectedTo === undefined ? -1 : addrs.indexOf(connectedTo);
