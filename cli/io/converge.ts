@@ -320,14 +320,39 @@ export function progressBar(current: number, total: number, width: number): stri
   return width > 110 ? `[${'='.repeat(pct)}>${' '.repeat(Math.max(50 - pct, 0))}] ` : '';
 }
 
+/** One line per id on a terminal, each redrawn in place with ANSI cursor movement, as docker does. */
+export class LineRedraw {
+  private lines = new Map<string, number>();
+
+  constructor(private readonly out: Sink) {}
+
+  /** Forget the lines drawn so far (a plain message was printed below them). */
+  clear(): void {
+    this.lines.clear();
+  }
+
+  draw(id: string, text: string): void {
+    let line = this.lines.get(id);
+    if (line === undefined) {
+      line = this.lines.size;
+      this.lines.set(id, line);
+      this.out.write('\n');
+    }
+    const up = this.lines.size - line;
+    this.out.write(`\x1b[${up}A\x1b[2K\r${id}: ${text}\r\x1b[${up}B`);
+  }
+}
+
 /** Redraws each id's line in place with ANSI cursor movement, as docker does on a terminal. */
 export class TtyRenderer {
-  private lines = new Map<string, number>();
+  private readonly lines: LineRedraw;
 
   constructor(
     private readonly out: Sink,
     private readonly width = 200,
-  ) {}
+  ) {
+    this.lines = new LineRedraw(out);
+  }
 
   write(e: ProgressEvent): void {
     if (e.message !== undefined) {
@@ -335,14 +360,7 @@ export class TtyRenderer {
       this.out.write(`${e.id ? `${e.id}: ` : ''}${e.message}\n`);
       return;
     }
-    let line = this.lines.get(e.id);
-    if (line === undefined) {
-      line = this.lines.size;
-      this.lines.set(e.id, line);
-      this.out.write('\n');
-    }
-    const up = this.lines.size - line;
-    this.out.write(`\x1b[${up}A\x1b[2K\r${e.id}: ${e.action ?? ''} ${progressBar(e.current ?? 0, e.total ?? 0, this.width)}\r\x1b[${up}B`);
+    this.lines.draw(e.id, `${e.action ?? ''} ${progressBar(e.current ?? 0, e.total ?? 0, this.width)}`);
   }
 }
 

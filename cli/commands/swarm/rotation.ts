@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Node, Swarm, TLSInfo } from '../../format/swarm-types';
-import { progressBar, type Sink } from '../../io/converge';
+import { LineRedraw, progressBar, type Sink } from '../../io/converge';
 import type { SwarmCli } from './common';
 
 const DIGEST = 'desired root digest';
@@ -78,13 +78,15 @@ export function progressText(l: ProgressLine, width: number): string {
 
 /** docker's display of a JSON-message stream, for progress lines and plain messages. */
 export class ProgressDisplay {
-  private lines = new Map<string, number>();
+  private readonly lines: LineRedraw;
 
   constructor(
     private readonly out: Sink,
     private readonly tty: boolean,
     private readonly width = 200,
-  ) {}
+  ) {
+    this.lines = new LineRedraw(out);
+  }
 
   write(l: ProgressLine): void {
     if (l.message !== undefined) {
@@ -97,14 +99,7 @@ export class ProgressDisplay {
       if (progressText(l, 200) === '') this.out.write(`${l.id}: ${l.action}\n`);
       return;
     }
-    let line = this.lines.get(l.id);
-    if (line === undefined) {
-      line = this.lines.size;
-      this.lines.set(l.id, line);
-      this.out.write('\n');
-    }
-    const up = this.lines.size - line;
-    this.out.write(`\x1b[${up}A\x1b[2K\r${l.id}: ${l.action} ${progressText(l, this.width)}\r\x1b[${up}B`);
+    this.lines.draw(l.id, `${l.action} ${progressText(l, this.width)}`);
   }
 }
 
