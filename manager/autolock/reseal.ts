@@ -4,6 +4,7 @@
 import type { DataKey } from '../../shared/crypto/seal';
 import { setKek } from '../../shared/keys';
 import { loadNodeCredentials, saveNodeCredentials } from '../../shared/rpc/certstore';
+import type { NodeCredentials } from '../../shared/rpc/credentials';
 import type { RootCA } from '../ca/rootca';
 import { saveDataKey } from '../secrets/keyfile';
 
@@ -15,11 +16,18 @@ export interface ManagerKeyFiles {
   rootCA: RootCA;
 }
 
+/**
+ * From now on seal what is written under `stateDir` with `kek` (undefined: in the clear), and
+ * write the node's credentials again so (`creds`, or what is saved, read under the old key).
+ */
+export async function resealNodeKey(stateDir: string, kek: DataKey | undefined, creds?: NodeCredentials): Promise<void> {
+  const c = creds ?? (await loadNodeCredentials(stateDir));
+  setKek(stateDir, kek);
+  if (c) await saveNodeCredentials(stateDir, c);
+}
+
 export async function resealKeyFiles(f: ManagerKeyFiles, kek: DataKey | undefined): Promise<void> {
-  // Read under the old key (or through the live copy) before the new one applies.
-  const creds = await loadNodeCredentials(f.stateDir);
-  setKek(f.stateDir, kek);
-  if (creds) await saveNodeCredentials(f.stateDir, creds);
+  await resealNodeKey(f.stateDir, kek);
   if (f.dataKey) await saveDataKey(f.stateDir, f.dataKey);
   await f.rootCA.save(f.caDir);
 }

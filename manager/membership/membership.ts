@@ -218,10 +218,8 @@ export class Membership {
   private async keysInTheClear(): Promise<void> {
     const dir = swarmDir(this.opts.dataRoot);
     if (!kekFor(dir)) return;
-    const { loadNodeCredentials, saveNodeCredentials } = await import('../../shared/rpc');
-    const creds = await loadNodeCredentials(dir);
-    setKek(dir, undefined);
-    if (creds) await saveNodeCredentials(dir, creds);
+    const { resealNodeKey } = await import('../autolock');
+    await resealNodeKey(dir, undefined);
     await removeLiveDir(dir);
   }
 
@@ -391,19 +389,20 @@ export class Membership {
     await this.lock.run(async () => {
       const s = this.state;
       if (!s || !addrs.length) return;
-      const next = s.role === 'manager' ? [...new Set([...s.managers, ...addrs])] : addrs;
-      if (next.join() === s.managers.join()) return;
-      s.managers = next;
-      await saveSwarmState(this.opts.dataRoot, s).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot save the managers list'));
+      await this.saveManagers(s, s.role === 'manager' ? [...new Set([...s.managers, ...addrs])] : addrs).catch((e) => log.warn({ err: errorMessage(e) }, 'cannot save the managers list'));
     });
   }
 
   /** Keep every manager the Raft group knows in the state, so this node's agent finds one after a restart. */
   private async rememberManagers(s: SwarmState, m: Manager): Promise<void> {
     const { managerPeersOf } = await import('../raft');
-    const all = [...new Set([...managerPeersOf(m.raftView(), { reachableOnly: false }).map((p) => p.grpc), ...s.managers])];
-    if (all.join() === s.managers.join()) return;
-    s.managers = all;
+    await this.saveManagers(s, [...new Set([...managerPeersOf(m.raftView(), { reachableOnly: false }).map((p) => p.grpc), ...s.managers])]);
+  }
+
+  /** The state's managers list, saved when it changed. */
+  private async saveManagers(s: SwarmState, managers: string[]): Promise<void> {
+    if (managers.join() === s.managers.join()) return;
+    s.managers = managers;
     await saveSwarmState(this.opts.dataRoot, s);
   }
 

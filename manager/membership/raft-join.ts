@@ -2,8 +2,8 @@
 // to add it to the etcd group, and keeps what it is handed (the CA, the data key) in its swarm
 // directory before its own manager starts. Under autolock it is handed the unlock key too, so
 // that what it keeps is sealed from the first write.
-import { type NodeCredentials, RaftMembershipClient, RpcClient, TlsIdentity, clientCredentials, saveNodeCredentials } from '../../shared/rpc';
-import { setKek } from '../../shared/keys';
+import { type NodeCredentials, RaftMembershipClient, RpcClient, TlsIdentity, clientCredentials } from '../../shared/rpc';
+import { resealNodeKey } from '../autolock';
 import { RootCA } from '../ca';
 import { dataKeyOf, saveDataKey } from '../secrets';
 import { caDir } from '../manager';
@@ -21,9 +21,8 @@ export async function joinRaftGroup(opts: { remoteAddr: string; credentials: Nod
   try {
     const res = await new RaftMembershipClient(rpc).join({ advertiseAddr: opts.advertiseHost, grpcPort: opts.grpcPort }, { timeoutMs: opts.timeoutMs ?? 20_000 });
     if (res.unlockKey?.length) {
-      setKek(swarmDir(opts.dataRoot), dataKeyOf(Buffer.from(res.unlockKey)));
       // Saved in the clear when the node enrolled: sealed now.
-      await saveNodeCredentials(swarmDir(opts.dataRoot), opts.credentials);
+      await resealNodeKey(swarmDir(opts.dataRoot), dataKeyOf(Buffer.from(res.unlockKey)), opts.credentials);
     }
     const ca = await RootCA.fromPem(res.caCertificate, res.caKey);
     await ca.save(caDir(opts.dataRoot));
